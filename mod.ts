@@ -1,0 +1,36 @@
+/**
+ * elbo — a Deno-native research framework for latent-variable generative models.
+ *
+ * A model is a typed graph of nodes (encoder, reparameterize, decoder, forward-noise, ε-net)
+ * feeding loss terms that add up to a (weighted) negative ELBO.
+ *
+ * @example A graph with one node and one loss
+ * ```ts
+ * import { compile, defineLoss, defineNode, graph, tf } from "./mod.ts";
+ * const lin = defineNode({
+ *   name: "linear",
+ *   inputs: { x: "B,D" },
+ *   outputs: { y: "B,1" },
+ *   params: ({ dim }) => ({ w: { shape: [dim("D"), 1], init: "zeros" } }),
+ *   fn: ({ x }, { params }) => ({ y: tf.matMul(x, params.w!) }),
+ * });
+ * const mse = defineLoss({
+ *   name: "mse",
+ *   inputs: { a: "B,1", b: "B,1" },
+ *   fn: ({ a, b }) => tf.squaredDifference(a, b).mean(-1),
+ * });
+ * const g = graph({ x: "B,2", y: "B,1" })
+ *   .add("f", lin, { x: "x" })
+ *   .loss("mse", mse, { a: "f.y", b: "y" })
+ *   .build();
+ * compile(g).parameterCount; // 2
+ * ```
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+
+/** The TensorFlow.js namespace: one tfjs instance for the framework, user nodes and scripts. */
+export { tf };
+export * from "./lib/graph/mod.ts";
