@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Graph, ResolvedNode } from "./graph.ts";
 import type { NodeContext, ParamInit, ParamSpec } from "./node.ts";
 import { deriveSeed, RandomStream } from "./rng.ts";
+import { Adam } from "../train/adam.ts";
 
 /** Optimiser settings. Adam is the only optimiser so far; the union leaves room for more. */
 export interface OptimizerSpec {
@@ -91,8 +92,8 @@ export class Compiled<R extends string = string> {
   readonly variables: ReadonlyMap<string, tf.Variable>;
   /** The optimiser's settings. */
   readonly optimizerSpec: OptimizerSpec;
-  /** The tfjs optimiser (its weights are checkpointed). */
-  readonly optimizer: tf.AdamOptimizer;
+  /** The optimiser (its state is checkpointed). */
+  readonly optimizer: Adam;
   /** The run seed. */
   readonly seed: number;
   readonly #params = new Map<string, Record<string, tf.Variable>>();
@@ -128,8 +129,8 @@ export class Compiled<R extends string = string> {
       this.#state.set(n.name, state);
     }
     this.variables = vars;
-    const o = this.optimizerSpec;
-    this.optimizer = tf.train.adam(o.lr, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-8);
+    const { kind: _, clipNorm: __, ...adam } = this.optimizerSpec;
+    this.optimizer = new Adam(this.#trainable, adam);
   }
 
   /** The trainable variables, in graph order. */
@@ -284,16 +285,17 @@ export class Compiled<R extends string = string> {
       const keep = options.keep ?? [];
       const { value, grads } = tf.variableGrads(() => {
         const r = this.losses(feeds, { training: true, step, extra: keep });
+        // variableGrads disposes everything but its result: keep what the caller reads.
         terms = Object.fromEntries(
-          Object.entries(r.terms).map(([k, t]) => [k, tf.mean(t) as tf.Scalar]),
+          Object.entries(r.terms).map(([k, t]) => [k, tf.keep(tf.mean(t) as tf.Scalar)]),
         );
-        kept = r.extra;
+        kept = Object.fromEntries(Object.entries(r.extra).map(([k, t]) => [k, tf.keep(t)]));
         return r.total;
       }, this.#trainable);
-      let g = grads;
+      let g = this.#trainable.map((v) => grads[v.name]!);
       const clip = this.optimizerSpec.clipNorm ?? 0;
       if (clip > 0) g = clipByGlobalNorm(g, clip);
-      this.optimizer.applyGradients(g as Record<string, tf.Variable>);
+      this.optimizer.apply(g);
       return { total: value, terms, kept };
     });
   }
@@ -305,11 +307,10 @@ export class Compiled<R extends string = string> {
   }
 }
 
-function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  const sq = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-  const norm = tf.sqrt(tf.addN(sq));
+function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): tf.Tensor[] {
+  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
   const scale = tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)));
-  return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)]));
+  return grads.map((g) => tf.mul(g, scale));
 }
 
 /**

@@ -1,0 +1,73 @@
+/**
+ * Exponential moving average of weights (Polyak averaging), used for sampling and evaluation:
+ * θ̄ ← d·θ̄ + (1 − d)·θ after every step.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+
+/** EMA shadows of a list of variables. */
+export class Ema {
+  /** The shadow weights, one per variable, same order. */
+  readonly shadows: tf.Variable[];
+  readonly #vars: readonly tf.Variable[];
+
+  /**
+   * @param vars The variables to average.
+   * @param decay The decay d in [0, 1).
+   */
+  constructor(vars: readonly tf.Variable[], readonly decay: number) {
+    if (!(decay >= 0 && decay < 1)) {
+      throw new RangeError(
+        `Cannot keep an EMA as 'decay' must be in [0, 1): current value is ${decay}`,
+      );
+    }
+    this.#vars = vars;
+    this.shadows = vars.map((v) => tf.variable(v.clone(), false));
+  }
+
+  /**
+   * Moves the shadows toward the current weights.
+   *
+   * @example Average one step
+   * ```ts
+   * import * as tf from "@tensorflow/tfjs";
+   * import { Ema } from "./ema.ts";
+   * const w = tf.variable(tf.scalar(0));
+   * const ema = new Ema([w], 0.9);
+   * w.assign(tf.scalar(1));
+   * ema.update(); // shadow is now 0.1
+   * ```
+   */
+  update(): void {
+    tf.tidy(() => {
+      for (let i = 0; i < this.#vars.length; i++) {
+        const s = this.shadows[i]!;
+        s.assign(tf.add(tf.mul(s, this.decay), tf.mul(this.#vars[i]!, 1 - this.decay)));
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` with the shadow weights swapped in, then restores the live weights.
+   *
+   * @param fn The evaluation or sampling to run.
+   * @returns What `fn` returns.
+   */
+  async withAverages<T>(fn: () => Promise<T> | T): Promise<T> {
+    const live = this.#vars.map((v) => v.clone());
+    try {
+      for (let i = 0; i < this.#vars.length; i++) this.#vars[i]!.assign(this.shadows[i]!);
+      return await fn();
+    } finally {
+      for (let i = 0; i < this.#vars.length; i++) this.#vars[i]!.assign(live[i]!);
+      tf.dispose(live);
+    }
+  }
+
+  /** Releases the shadows. */
+  dispose(): void {
+    tf.dispose(this.shadows);
+  }
+}
