@@ -345,6 +345,21 @@ export function buildGraph(spec: GraphSpec): Graph {
         );
       }
     }
+    const dimOf = (sym: string) => {
+      const v: Dim | undefined = b.dims.get(sym);
+      if (typeof v !== "number") {
+        throw new GraphError(
+          "unbound-dim",
+          `Cannot size '${name}' (${e.node.spec.name}) as symbol '${sym}' is ${
+            v === undefined ? "unbound" : "the batch size"
+          }: bind it through an input shape or the node's dims`,
+        );
+      }
+      return v;
+    };
+    for (const [sym, size] of Object.entries(e.node.spec.outputDims?.({ dim: dimOf }) ?? {})) {
+      b.dims.set(sym, size);
+    }
     const outputs = new Map<string, Shape>();
     for (const [o, specDims] of e.node.outputShapes) {
       const r = resolve(specDims, b);
@@ -357,23 +372,7 @@ export function buildGraph(spec: GraphSpec): Graph {
       outputs.set(o, r.shape);
       shapes.set(`${name}.${o}`, r.shape);
     }
-    if (e.node.role === "loss" && e.weight === null) {
-      // A loss node added with add(): fine, it is an evaluation metric.
-    }
-    const params = e.node.spec.params?.({
-      dim: (sym: string) => {
-        const v: Dim | undefined = b.dims.get(sym);
-        if (typeof v !== "number") {
-          throw new GraphError(
-            "unbound-dim",
-            `Cannot size the parameters of '${name}' (${e.node.spec.name}) as symbol '${sym}' is ${
-              v === undefined ? "unbound" : "the batch size"
-            }: bind it through an input shape or the node's dims`,
-          );
-        }
-        return v;
-      },
-    }) ?? {};
+    const params = e.node.spec.params?.({ dim: dimOf }) ?? {};
     resolved.push({
       name,
       node: e.node,

@@ -72,6 +72,8 @@ export interface NodeSpec<I extends string, OI extends string, O extends string>
   dims?: Readonly<Record<string, number>>;
   /** Outputs the graph must consume (the build fails otherwise). */
   mustConsume?: readonly NoInfer<O>[];
+  /** Binds output-only symbols from the input bindings, e.g. `({ dim }) => ({ O: 2 * dim("D") })`. */
+  outputDims?: (ctx: ParamContext) => Record<string, number>;
   /** The node's options, as JSON: part of the graph fingerprint that decides work sharing. */
   config?: Json;
   /** The node's parameters, given its bound symbols. */
@@ -172,6 +174,8 @@ export interface LossSpec<I extends string, OI extends string> {
   optionalInputs?: { readonly [K in OI]: string };
   /** Sizes of symbols that only the loss's options determine. */
   dims?: Readonly<Record<string, number>>;
+  /** Binds further symbols from the input bindings. */
+  outputDims?: (ctx: ParamContext) => Record<string, number>;
   /** The loss's options, as JSON (part of the graph fingerprint). */
   config?: Json;
   /** Parameters, if the loss has any (e.g. a learned scale). */

@@ -1,0 +1,190 @@
+/**
+ * Building blocks shared by the network nodes: dense layers (PyTorch's default initialisation),
+ * activations, MLP stacks, and the sinusoidal time embedding of DDPM.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import type { ParamSpec } from "../graph/node.ts";
+
+/** A nonlinearity. */
+export type Activation = "relu" | "silu" | "tanh" | "gelu" | "softplus" | "linear";
+
+/**
+ * Applies an activation.
+ *
+ * @param x Input.
+ * @param kind Which nonlinearity.
+ * @returns The activated tensor.
+ *
+ * @example SiLU
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { activate } from "./layers.ts";
+ * activate(tf.tensor1d([0]), "silu").shape; // [1]
+ * ```
+ */
+export function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
+  switch (kind) {
+    case "relu":
+      return tf.relu(x);
+    case "silu":
+      return tf.mul(x, tf.sigmoid(x));
+    case "tanh":
+      return tf.tanh(x);
+    case "gelu":
+      // tanh approximation (Hendrycks & Gimpel 2016)
+      return tf.tidy(() =>
+        tf.mul(
+          tf.mul(x, 0.5),
+          tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))),
+        )
+      );
+    case "softplus":
+      return tf.softplus(x);
+    case "linear":
+      return x;
+    default: {
+      const never: never = kind;
+      throw new TypeError(`Cannot apply activation as it is unknown: current value is "${never}"`);
+    }
+  }
+}
+
+/**
+ * Parameter specs of a dense layer `in → out` named `${prefix}W`, `${prefix}b`, initialised like
+ * PyTorch's `nn.Linear`: U(−1/√in, 1/√in) for both.
+ *
+ * @param prefix Name prefix (e.g. `"l0_"`).
+ * @param inDim Input size.
+ * @param outDim Output size.
+ * @returns The two parameter specs.
+ *
+ * @example A 784 → 512 layer
+ * ```ts
+ * import { denseParams } from "./layers.ts";
+ * Object.keys(denseParams("l0_", 784, 512)); // ["l0_W", "l0_b"]
+ * ```
+ */
+export function denseParams(prefix: string, inDim: number, outDim: number): Record<string, ParamSpec> {
+  const limit = 1 / Math.sqrt(inDim);
+  return {
+    [`${prefix}W`]: { shape: [inDim, outDim], init: { uniform: limit } },
+    [`${prefix}b`]: { shape: [outDim], init: { uniform: limit } },
+  };
+}
+
+/**
+ * Applies the dense layer named by `prefix`: x·W + b.
+ *
+ * @param x Input `[B, in]`.
+ * @param params The node's parameters.
+ * @param prefix Name prefix used in {@linkcode denseParams}.
+ * @returns `[B, out]`.
+ *
+ * @example Apply a layer
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { dense } from "./layers.ts";
+ * const p = { l_W: tf.variable(tf.ones([3, 2])), l_b: tf.variable(tf.zeros([2])) };
+ * dense(tf.ones([4, 3]), p, "l_").shape; // [4, 2]
+ * ```
+ */
+export function dense(
+  x: tf.Tensor,
+  params: Readonly<Record<string, tf.Variable>>,
+  prefix: string,
+): tf.Tensor {
+  const W = params[`${prefix}W`], b = params[`${prefix}b`];
+  if (W === undefined || b === undefined) {
+    throw new TypeError(`Cannot apply dense layer as parameters '${prefix}W'/'${prefix}b' are missing`);
+  }
+  return tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b); // [B, out]
+}
+
+/**
+ * Parameter specs of an MLP `sizes[0] → … → sizes[n]`, layers named `l0_`, `l1_`, ….
+ *
+ * @param sizes Layer sizes, input first.
+ * @param prefix Name prefix. @default "l"
+ * @returns The parameter specs.
+ *
+ * @example Two layers
+ * ```ts
+ * import { mlpParams } from "./layers.ts";
+ * Object.keys(mlpParams([4, 8, 2])).length; // 4
+ * ```
+ */
+export function mlpParams(sizes: readonly number[], prefix = "l"): Record<string, ParamSpec> {
+  let out: Record<string, ParamSpec> = {};
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    out = { ...out, ...denseParams(`${prefix}${i}_`, sizes[i]!, sizes[i + 1]!) };
+  }
+  return out;
+}
+
+/**
+ * Applies an MLP built by {@linkcode mlpParams}: activation after every layer but the last.
+ *
+ * @param x Input `[B, sizes[0]]`.
+ * @param params The node's parameters.
+ * @param layers Number of layers (`sizes.length − 1`).
+ * @param activation Hidden nonlinearity.
+ * @param prefix Name prefix. @default "l"
+ * @returns `[B, sizes[n]]`.
+ *
+ * @example A 2-layer MLP
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { mlpForward } from "./layers.ts";
+ * const p = {
+ *   l0_W: tf.variable(tf.ones([3, 4])), l0_b: tf.variable(tf.zeros([4])),
+ *   l1_W: tf.variable(tf.ones([4, 2])), l1_b: tf.variable(tf.zeros([2])),
+ * };
+ * mlpForward(tf.ones([5, 3]), p, 2, "relu").shape; // [5, 2]
+ * ```
+ */
+export function mlpForward(
+  x: tf.Tensor,
+  params: Readonly<Record<string, tf.Variable>>,
+  layers: number,
+  activation: Activation,
+  prefix = "l",
+): tf.Tensor {
+  let h = x;
+  for (let i = 0; i < layers; i++) {
+    h = dense(h, params, `${prefix}${i}_`);
+    if (i + 1 < layers) h = activate(h, activation);
+  }
+  return h;
+}
+
+/**
+ * Sinusoidal timestep embedding (Vaswani et al. 2017; DDPM, improved-diffusion `timestep_embedding`):
+ * [cos(t·f_i), sin(t·f_i)] with f_i = exp(−ln(maxPeriod)·i/half), i = 0 … half − 1.
+ *
+ * @param t Timesteps `[B]` (int or float).
+ * @param dim Embedding size (even).
+ * @param maxPeriod The longest period. @default 10000
+ * @returns `[B, dim]`.
+ *
+ * @example Embed two timesteps
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { timestepEmbedding } from "./layers.ts";
+ * timestepEmbedding(tf.tensor1d([0, 999], "int32"), 128).shape; // [2, 128]
+ * ```
+ */
+export function timestepEmbedding(t: tf.Tensor, dim: number, maxPeriod = 10000): tf.Tensor {
+  if (dim % 2 !== 0) {
+    throw new RangeError(`Cannot embed timesteps as 'dim' must be even: current value is ${dim}`);
+  }
+  const half = dim / 2;
+  const freqs = new Float32Array(half);
+  for (let i = 0; i < half; i++) freqs[i] = Math.exp(-Math.log(maxPeriod) * i / half);
+  return tf.tidy(() => {
+    const args = tf.mul(tf.expandDims(tf.cast(t, "float32"), 1), tf.tensor2d(freqs, [1, half])); // [B, half]
+    return tf.concat([tf.cos(args), tf.sin(args)], 1); // [B, dim]
+  });
+}

@@ -1,0 +1,9 @@
+/**
+ * The built-in node library: thin, documented wrappers over `lib/vae` and `lib/diffusion`, and
+ * the networks they need.
+ *
+ * @module
+ */
+
+export * from "./layers.ts";
+export * from "./vae.ts";
