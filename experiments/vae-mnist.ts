@@ -102,8 +102,8 @@ export default defineExperiment<Config, ImageDataset>({
         })["dec.logits"],
       )
     );
-    const grid = async (t: tf.Tensor) =>
-      imageGrid(await t.data(), { count: 64, shape: [28, 28, 1], range: "[0,1]", cols: 8 });
+    const grid = (t: tf.Tensor) =>
+      imageGrid(t, { imageShape: [28, 28, 1], range: "[0,1]", cols: 8, scale: 2 });
     await env.writeFile("samples/data.png", await grid(first.x!));
     await env.writeFile("samples/reconstructions.png", await grid(recon));
     await env.writeFile("samples/prior.png", await grid(prior));

@@ -84,6 +84,19 @@ function initTensor(spec: ParamSpec, seed: number): tf.Tensor {
 
 let compileCount = 0;
 
+/** A node's output must have the shape the build inferred (the batch size aside). */
+function checkShape(n: ResolvedNode, output: string, t: tf.Tensor): void {
+  const want = n.outputs.get(output)!;
+  const ok = t.rank === want.length && want.every((d, i) => d === "B" || d === t.shape[i]);
+  if (!ok) {
+    throw new TypeError(
+      `Cannot use output '${n.name}.${output}' of ${n.node.spec.name} as it has shape [${t.shape}] but its spec promises [${
+        want.join(", ")
+      }]: fix the node's fn (a loss must return [B])`,
+    );
+  }
+}
+
 /** A compiled graph: variables plus plans. Create with {@linkcode compile}. */
 export class Compiled<R extends string = string> {
   /** The graph it was compiled from. */
@@ -229,6 +242,7 @@ export class Compiled<R extends string = string> {
           `Cannot run node '${n.name}' (${n.node.spec.name}) as it returned no '${o}'`,
         );
       }
+      checkShape(n, o, t);
       values.set(`${n.name}.${o}`, t);
     }
   }

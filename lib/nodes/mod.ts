@@ -7,3 +7,5 @@
 
 export * from "./layers.ts";
 export * from "./vae.ts";
+export * from "./diffusion.ts";
+export * from "./unet.ts";

@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineLoss, defineNode, type Node } from "../graph/node.ts";
 import { klStdNormal as klStdNormalFn } from "../vae/kl.ts";
-import { bernoulliLogProb, gaussianLogProb } from "../vae/likelihood.ts";
+import { negLogLikelihood } from "../vae/likelihood.ts";
 import { reparameterize as reparameterizeFn } from "../vae/reparameterize.ts";
 import { type Activation, activate, mlpForward as mlpApply, mlpParams } from "./layers.ts";
 
@@ -185,7 +185,7 @@ export function gaussianDecoder(options: DecoderOptions): Node<"z", never, "mean
 export const bernoulliNll: Node<"x" | "logits", never, "loss"> = defineLoss({
   name: "bernoulliNll",
   inputs: { x: "B,...", logits: "B,..." },
-  fn: ({ x, logits }) => tf.neg(bernoulliLogProb(x, { logits })),
+  fn: ({ x, logits }) => negLogLikelihood(x, { kind: "bernoulli", logits }),
 });
 
 /**
@@ -209,7 +209,10 @@ export function gaussianNll(options: { sigma?: number } = {}): Node<"x" | "mean"
     optionalInputs: { logvar: "B,..." },
     config: { sigma },
     fn: ({ x, mean, logvar }) =>
-      tf.neg(gaussianLogProb(x, { mean, logvar: logvar ?? Math.log(sigma * sigma) })),
+      negLogLikelihood(
+        x,
+        logvar ? { kind: "gaussian", mean, logvar } : { kind: "gaussian_fixed", mean, sigma },
+      ),
   });
 }
 

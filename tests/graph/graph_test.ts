@@ -276,3 +276,20 @@ Deno.test("fingerprint() ignores nodes the losses do not need", () => {
   assert.deepEqual(g1.fingerprint(), g2.fingerprint());
   assert.notDeepEqual(g1.fingerprint(), g3.fingerprint());
 });
+
+Deno.test("run() rejects a node whose output breaks its shape spec, naming both shapes", () => {
+  const elementwise = defineLoss({
+    name: "elementwise",
+    inputs: { a: "B,D" },
+    fn: ({ a }) => tf.square(a), // [B, D], not [B]
+  });
+  const g = graph({ x: "B,3" }).add("f", dense(2), { x: "x" }).loss("l", elementwise, {
+    a: "f.y",
+  }).build();
+  const c = compile(g);
+  assert.throws(
+    () => tf.tidy(() => c.losses({ x: tf.ones([4, 3]) }).total),
+    /'l.loss' of elementwise as it has shape \[4,2\] but its spec promises \[B\]/,
+  );
+  c.dispose();
+});

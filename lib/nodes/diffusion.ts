@@ -1,0 +1,258 @@
+/**
+ * Diffusion nodes: the forward process q(x_t | x_0) with a timestep sampler, classifier-free label
+ * dropout, the ε-MLP with a sinusoidal time embedding, and the loss node (L_simple, L_hybrid,
+ * L_vlb) built on `GaussianDiffusion.trainingLosses` — so training and the exact bound share one
+ * implementation of the math.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { defineLoss, defineNode, type Json, type Node } from "../graph/node.ts";
+import { betaSchedule, type BetaScheduleName } from "../math/mod.ts";
+import { GaussianDiffusion } from "../diffusion/gaussian_diffusion.ts";
+import type { LossType, MeanType, VarType } from "../diffusion/types.ts";
+import { type Activation, activate, dense, denseParams, timestepEmbedding } from "./layers.ts";
+
+/** A diffusion process as JSON: what a node's config (and so work sharing) records. */
+export interface DiffusionSpec {
+  /** β schedule. */
+  schedule: BetaScheduleName;
+  /** Number of steps T. */
+  T: number;
+  /** What the network predicts. */
+  meanType: MeanType;
+  /** How the reverse variance is set. */
+  varType: VarType;
+  /** Training objective: mse = L_simple, rescaled_mse = L_hybrid, kl / rescaled_kl = L_vlb. */
+  lossType: LossType;
+}
+
+const cache = new Map<string, GaussianDiffusion>();
+
+/**
+ * The `GaussianDiffusion` of a spec (built once per process).
+ *
+ * @param spec The process.
+ * @returns The diffusion with its float64 tables.
+ *
+ * @example The DDPM baseline
+ * ```ts
+ * import { diffusionOf } from "./diffusion.ts";
+ * const d = diffusionOf({ schedule: "linear", T: 1000, meanType: "eps", varType: "fixed_large", lossType: "mse" });
+ * d.betas.length; // 1000
+ * ```
+ */
+export function diffusionOf(spec: DiffusionSpec): GaussianDiffusion {
+  const key = JSON.stringify([spec.schedule, spec.T, spec.meanType, spec.varType, spec.lossType]);
+  let d = cache.get(key);
+  if (d === undefined) {
+    d = new GaussianDiffusion({
+      betas: betaSchedule(spec.schedule, spec.T),
+      meanType: spec.meanType,
+      varType: spec.varType,
+      lossType: spec.lossType,
+    });
+    cache.set(key, d);
+  }
+  return d;
+}
+
+/** Draws timesteps for a batch and reports the importance weights 1/(T·p_t). */
+export interface TimestepSampler {
+  /** The sampler's name (recorded in the graph fingerprint). */
+  readonly name: string;
+  /** Draws `[B]` timesteps with a seeded uniform generator; weights are 1 for uniform sampling. */
+  sample(batch: number, rand: () => number): { t: Int32Array; weights: Float32Array };
+}
+
+/**
+ * Uniform timesteps, weights 1.
+ *
+ * @param T Number of steps.
+ * @returns The sampler.
+ *
+ * @example Four timesteps
+ * ```ts
+ * import { uniformTimesteps } from "./diffusion.ts";
+ * uniformTimesteps(1000).sample(4, Math.random).t.length; // 4
+ * ```
+ */
+export function uniformTimesteps(T: number): TimestepSampler {
+  return {
+    name: "uniform",
+    sample(batch, rand) {
+      const t = new Int32Array(batch);
+      for (let i = 0; i < batch; i++) t[i] = Math.min(T - 1, Math.floor(rand() * T));
+      return { t, weights: new Float32Array(batch).fill(1) };
+    },
+  };
+}
+
+/**
+ * The forward process: t ~ sampler, ε ~ N(0, I), x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, and the
+ * v-target v = √ᾱ_t ε − √(1 − ᾱ_t) x₀. Optional inputs `t` and `noise` pin them (tests, evaluation).
+ *
+ * @param spec The diffusion process.
+ * @param sampler Timestep sampler. @default uniform
+ * @returns A node `x0: [B, ...]` → `xt, eps, v: [B, ...]`, `t: [B]` (int32), `weights: [B]`.
+ *
+ * @example Forward noise for 784-dim data
+ * ```ts
+ * import { forwardNoise } from "./diffusion.ts";
+ * const n = forwardNoise({ schedule: "cosine", T: 1000, meanType: "eps", varType: "fixed_large", lossType: "mse" });
+ * n.spec.outputs.t; // "B"
+ * ```
+ */
+export function forwardNoise(
+  spec: DiffusionSpec,
+  sampler?: TimestepSampler,
+): Node<"x0", "t" | "noise", "xt" | "eps" | "v" | "t" | "weights"> {
+  const d = diffusionOf(spec);
+  const ts = sampler ?? uniformTimesteps(spec.T);
+  return defineNode({
+    name: "forwardNoise",
+    inputs: { x0: "B,..." },
+    optionalInputs: { t: "B", noise: "B,..." },
+    outputs: { xt: "B,...", eps: "B,...", v: "B,...", t: "B", weights: "B" },
+    config: { ...spec, sampler: ts.name } as unknown as Json,
+    fn: ({ x0, t, noise }, { rng }) => {
+      const b = x0.shape[0]!;
+      let tt = t, w: tf.Tensor;
+      if (tt === undefined) {
+        const s = ts.sample(b, rng.host());
+        tt = tf.tensor1d(s.t, "int32");
+        w = tf.tensor1d(s.weights, "float32");
+      } else w = tf.ones([b]);
+      const eps = noise ?? rng.normal([...x0.shape]);
+      const xt = d.qSample(x0, tt, { noise: eps }) as tf.Tensor;
+      const v = d.convertPrediction(eps, xt, tt, { from: "eps", to: "v" });
+      return { xt, eps, v, t: tt, weights: w };
+    },
+  });
+}
+
+/**
+ * Classifier-free guidance's label dropout (Ho & Salimans 2022): while training, each label is
+ * replaced by the null class with probability `p`.
+ *
+ * @param options `p` and the null class id (the number of classes).
+ * @returns A node `y: [B]` → `y: [B]`.
+ *
+ * @example Drop 10 % of MNIST labels
+ * ```ts
+ * import { labelDropout } from "./diffusion.ts";
+ * labelDropout({ p: 0.1, nullClass: 10 }).spec.config; // { p: 0.1, nullClass: 10 }
+ * ```
+ */
+export function labelDropout(options: { p: number; nullClass: number }): Node<"y", never, "y"> {
+  const { p, nullClass } = options;
+  if (!(p >= 0 && p <= 1)) {
+    throw new RangeError(`Cannot drop labels as 'p' must be in [0, 1]: current value is ${p}`);
+  }
+  return defineNode({
+    name: "labelDropout",
+    inputs: { y: "B" },
+    outputs: { y: "B" },
+    config: { p, nullClass },
+    fn: ({ y }, { rng, training }) => {
+      if (!training || p === 0) return { y: tf.clone(y) };
+      const drop = tf.less(rng.uniform([y.shape[0]!]), p);
+      return { y: tf.where(drop, tf.fill(y.shape, nullClass, "int32"), tf.cast(y, "int32")) };
+    },
+  });
+}
+
+/** Options of {@linkcode epsMlp}. */
+export interface EpsMlpOptions {
+  /** Hidden width H. */
+  hidden: number;
+  /** Number of hidden layers. @default 3 */
+  layers?: number;
+  /** Size of the sinusoidal embedding. @default 128 */
+  timeEmbed?: number;
+  /** Number of classes for a class-conditional net (the embedding gets one more: the null class). */
+  numClasses?: number;
+  /** Output the learned variance too (2·D outputs, improved-diffusion's convention). @default false */
+  learnSigma?: boolean;
+  /** Hidden nonlinearity. @default "silu" */
+  activation?: Activation;
+}
+
+/**
+ * The ε-network MLP of the reference workload A: temb = Linear(SiLU(Linear(emb(t)))) (+ class
+ * embedding), hᵢ = SiLU(Linear(hᵢ₋₁) + temb), out = Linear(h_L). With `learnSigma` the output
+ * carries the variance values after the mean on the last axis.
+ *
+ * @param options Width, depth, embeddings.
+ * @returns A node `xt: [B, D]`, `t: [B]` (+ optional `y: [B]`) → `out: [B, D or 2D]`.
+ *
+ * @example Workload A's network
+ * ```ts
+ * import { epsMlp } from "./diffusion.ts";
+ * epsMlp({ hidden: 1024 }).spec.inputs; // { xt: "B,D", t: "B" }
+ * ```
+ */
+export function epsMlp(options: EpsMlpOptions): Node<"xt" | "t", "y", "out"> {
+  const H = options.hidden, L = options.layers ?? 3, E = options.timeEmbed ?? 128;
+  const act = options.activation ?? "silu";
+  const learnSigma = options.learnSigma ?? false;
+  const classes = options.numClasses ?? 0;
+  return defineNode({
+    name: "epsMlp",
+    inputs: { xt: "B,D", t: "B" },
+    optionalInputs: { y: "B" },
+    outputs: { out: "B,O" },
+    config: { hidden: H, layers: L, timeEmbed: E, numClasses: classes, learnSigma, activation: act },
+    params: ({ dim }) => {
+      const D = dim("D");
+      let p = { ...denseParams("te0_", E, H), ...denseParams("te1_", H, H) };
+      p = { ...p, ...denseParams("in_", D, H) };
+      for (let i = 1; i < L; i++) p = { ...p, ...denseParams(`h${i}_`, H, H) };
+      p = { ...p, ...denseParams("out_", H, learnSigma ? 2 * D : D) };
+      if (classes > 0) p = { ...p, classEmb: { shape: [classes + 1, H], init: { normal: 1 } } };
+      return p;
+    },
+    outputDims: ({ dim }) => ({ O: learnSigma ? 2 * dim("D") : dim("D") }),
+    fn: ({ xt, t, y }, { params }) => {
+      let temb = dense(activate(dense(timestepEmbedding(t, E), params, "te0_"), act), params, "te1_"); // [B, H]
+      if (classes > 0 && y !== undefined) {
+        temb = tf.add(temb, tf.gather(params.classEmb!, tf.cast(y, "int32"))); // [B, H]
+      }
+      let h = activate(tf.add(dense(xt, params, "in_"), temb), act); // [B, H]
+      for (let i = 1; i < L; i++) h = activate(tf.add(dense(h, params, `h${i}_`), temb), act);
+      return { out: dense(h, params, "out_") }; // [B, D or 2D]
+    },
+  });
+}
+
+/**
+ * The diffusion training loss, per example `[B]`, from `GaussianDiffusion.trainingLosses` with the
+ * network output given: L_simple (`mse`), L_hybrid (`rescaled_mse` with learned variance:
+ * mse + λ·L_vlb, the mean detached in the vlb term), or L_vlb (`kl` / `rescaled_kl`). Multiplied by
+ * the optional importance `weights` 1/(T·p_t).
+ *
+ * @param spec The diffusion process (its `lossType` picks the objective).
+ * @returns A loss node.
+ *
+ * @example L_simple
+ * ```ts
+ * import { diffusionLoss } from "./diffusion.ts";
+ * diffusionLoss({ schedule: "linear", T: 1000, meanType: "eps", varType: "fixed_large", lossType: "mse" }).role; // "loss"
+ * ```
+ */
+export function diffusionLoss(
+  spec: DiffusionSpec,
+): Node<"x0" | "t" | "eps" | "out", "weights", "loss"> {
+  const d = diffusionOf(spec);
+  return defineLoss({
+    name: "diffusionLoss",
+    inputs: { x0: "B,...", t: "B", eps: "B,...", out: "B,..." },
+    optionalInputs: { weights: "B" },
+    config: spec as unknown as Json,
+    fn: ({ x0, t, eps, out, weights }) => {
+      const r = d.trainingLosses(() => out, x0, t, { noise: eps }) as { loss: tf.Tensor };
+      return weights === undefined ? r.loss : tf.mul(r.loss, weights);
+    },
+  });
+}
