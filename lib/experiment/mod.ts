@@ -8,3 +8,5 @@
 export * from "./define.ts";
 export * from "./batches.ts";
 export * from "./evaluate.ts";
+export * from "./diffusion.ts";
+export * from "./judge.ts";

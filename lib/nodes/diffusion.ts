@@ -11,6 +11,12 @@ import * as tf from "@tensorflow/tfjs";
 import { defineLoss, defineNode, type Json, type Node } from "../graph/node.ts";
 import { betaSchedule, type BetaScheduleName } from "../math/mod.ts";
 import { GaussianDiffusion } from "../diffusion/gaussian_diffusion.ts";
+import {
+  LossSecondMomentResampler,
+  sampleTimesteps,
+  type ScheduleSampler,
+  UniformSampler,
+} from "../diffusion/resample.ts";
 import type { LossType, MeanType, VarType } from "../diffusion/types.ts";
 import { type Activation, activate, dense, denseParams, timestepEmbedding } from "./layers.ts";
 
@@ -58,43 +64,16 @@ export function diffusionOf(spec: DiffusionSpec): GaussianDiffusion {
   return d;
 }
 
-/** Draws timesteps for a batch and reports the importance weights 1/(T·p_t). */
-export interface TimestepSampler {
-  /** The sampler's name (recorded in the graph fingerprint). */
-  readonly name: string;
-  /** Draws `[B]` timesteps with a seeded uniform generator; weights are 1 for uniform sampling. */
-  sample(batch: number, rand: () => number): { t: Int32Array; weights: Float32Array };
-}
-
-/**
- * Uniform timesteps, weights 1.
- *
- * @param T Number of steps.
- * @returns The sampler.
- *
- * @example Four timesteps
- * ```ts
- * import { uniformTimesteps } from "./diffusion.ts";
- * uniformTimesteps(1000).sample(4, Math.random).t.length; // 4
- * ```
- */
-export function uniformTimesteps(T: number): TimestepSampler {
-  return {
-    name: "uniform",
-    sample(batch, rand) {
-      const t = new Int32Array(batch);
-      for (let i = 0; i < batch; i++) t[i] = Math.min(T - 1, Math.floor(rand() * T));
-      return { t, weights: new Float32Array(batch).fill(1) };
-    },
-  };
-}
-
 /**
  * The forward process: t ~ sampler, ε ~ N(0, I), x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, and the
  * v-target v = √ᾱ_t ε − √(1 − ᾱ_t) x₀. Optional inputs `t` and `noise` pin them (tests, evaluation).
  *
+ * The timesteps are drawn from `sampler`'s current weights with the node's step-keyed random
+ * stream, so a resumed run draws what the uninterrupted one drew.
+ *
  * @param spec The diffusion process.
- * @param sampler Timestep sampler. @default uniform
+ * @param sampler Timestep distribution (a `LossSecondMomentResampler` learns from the losses;
+ *   feed it with `importanceHook`). @default uniform
  * @returns A node `x0: [B, ...]` → `xt, eps, v: [B, ...]`, `t: [B]` (int32), `weights: [B]`.
  *
  * @example Forward noise for 784-dim data
@@ -106,23 +85,24 @@ export function uniformTimesteps(T: number): TimestepSampler {
  */
 export function forwardNoise(
   spec: DiffusionSpec,
-  sampler?: TimestepSampler,
+  sampler?: ScheduleSampler,
 ): Node<"x0", "t" | "noise", "xt" | "eps" | "v" | "t" | "weights"> {
   const d = diffusionOf(spec);
-  const ts = sampler ?? uniformTimesteps(spec.T);
+  const ts = sampler ?? new UniformSampler(spec.T);
+  const samplerName = ts instanceof LossSecondMomentResampler ? "loss-second-moment" : "uniform";
   return defineNode({
     name: "forwardNoise",
     inputs: { x0: "B,..." },
     optionalInputs: { t: "B", noise: "B,..." },
     outputs: { xt: "B,...", eps: "B,...", v: "B,...", t: "B", weights: "B" },
-    config: { ...spec, sampler: ts.name } as unknown as Json,
+    config: { ...spec, sampler: samplerName } as unknown as Json,
     fn: ({ x0, t, noise }, { rng }) => {
       const b = x0.shape[0]!;
       let tt = t, w: tf.Tensor;
       if (tt === undefined) {
-        const s = ts.sample(b, rng.host());
+        const s = sampleTimesteps(ts.weights(), b, rng.host());
         tt = tf.tensor1d(s.t, "int32");
-        w = tf.tensor1d(s.weights, "float32");
+        w = tf.tensor1d(Float32Array.from(s.weights), "float32");
       } else w = tf.ones([b]);
       const eps = noise ?? rng.normal([...x0.shape]);
       const xt = d.qSample(x0, tt, { noise: eps }) as tf.Tensor;
@@ -255,4 +235,42 @@ export function diffusionLoss(
       return weights === undefined ? r.loss : tf.mul(r.loss, weights);
     },
   });
+}
+
+/**
+ * Training hooks that feed a loss-aware timestep sampler with each step's per-example losses
+ * (improved-diffusion's `update_with_local_losses`), and keep its history in checkpoints.
+ *
+ * @param sampler The resampler used by `forwardNoise`.
+ * @param refs The refs of the sampled timesteps, their weights, and the (weighted) loss.
+ * @returns Hooks for `defineExperiment`'s `hooks`.
+ *
+ * @example L_vlb with importance sampling
+ * ```ts ignore
+ * hooks: () => importanceHook(resampler, { t: "noise.t", weights: "noise.weights", loss: "vlb.loss" }),
+ * ```
+ */
+export function importanceHook(
+  sampler: LossSecondMomentResampler,
+  refs: { t: string; weights: string; loss: string },
+): {
+  keep: string[];
+  afterStep: (step: number, kept: Record<string, tf.Tensor>) => Promise<void>;
+  parts: Record<string, { save(): Json; restore(s: Json): void }>;
+} {
+  return {
+    keep: [refs.t, refs.weights, refs.loss],
+    afterStep: async (_step, kept) => {
+      const t = await kept[refs.t]!.data(), w = await kept[refs.weights]!.data();
+      const l = await kept[refs.loss]!.data();
+      // The loss node multiplies by the importance weight; the sampler wants the raw loss.
+      sampler.update(t, Float64Array.from(l, (v, i) => v / w[i]!));
+    },
+    parts: {
+      resampler: {
+        save: () => sampler.getState() as unknown as Json,
+        restore: (s) => sampler.setState(s as unknown as ReturnType<typeof sampler.getState>),
+      },
+    },
+  };
 }

@@ -9,3 +9,4 @@ export * from "./layers.ts";
 export * from "./vae.ts";
 export * from "./diffusion.ts";
 export * from "./unet.ts";
+export * from "./classifier.ts";
