@@ -10,7 +10,8 @@ import { ddpmExperiment } from "./common/ddpm.ts";
 
 export default ddpmExperiment({
   name: "parameterization",
-  description: "DDPM on MNIST predicting ε vs x₀ vs v (cosine, L_simple); exact test NLL and samples.",
+  description:
+    "DDPM on MNIST predicting ε vs x₀ vs v (cosine, L_simple); exact test NLL and samples.",
   config: { schedule: "cosine" },
   axes: { meanType: ["eps", "x0", "v"] },
 });

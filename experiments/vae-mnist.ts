@@ -11,7 +11,12 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { type ImageDataset, loadDataset } from "../lib/data/mod.ts";
-import { batchSource, defineExperiment, evaluateTerms, splitBatches } from "../lib/experiment/mod.ts";
+import {
+  batchSource,
+  defineExperiment,
+  evaluateTerms,
+  splitBatches,
+} from "../lib/experiment/mod.ts";
 import { graph } from "../lib/graph/mod.ts";
 import {
   bernoulliDecoder,
@@ -82,7 +87,10 @@ export default defineExperiment<Config, ImageDataset>({
   axes: {},
   summarize: { metrics: ["testNelbo", "rec", "kl"], primary: "testNelbo", lowerIsBetter: true },
   data: async (cfg) =>
-    (await loadDataset(cfg.data as "mnist", cfg.limit > 0 ? { limit: cfg.limit } : {})) as ImageDataset,
+    (await loadDataset(
+      cfg.data as "mnist",
+      cfg.limit > 0 ? { limit: cfg.limit } : {},
+    )) as ImageDataset,
   model,
   batches: (cfg, data, seed) =>
     batchSource(data, { batchSize: cfg.batch, seed, transform: "binarize", flatten: true }),

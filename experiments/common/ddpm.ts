@@ -216,7 +216,12 @@ export function ddpmExperiment(
         flatten: flat,
         progress: (i, n) => env.progress(i, n, {}),
       });
-      const base = { betas: d.betas, meanType: s.meanType, varType: s.varType, lossType: s.lossType };
+      const base = {
+        betas: d.betas,
+        meanType: s.meanType,
+        varType: s.varType,
+        lossType: s.lossType,
+      };
       const img = env.data.shape;
       const shape = flat ? [cfg.samples, img[0] * img[1] * img[2]] : [cfg.samples, ...img];
       const grid = (x: tf.Tensor) => imageGrid(x, { imageShape: img, range: "[-1,1]", scale: 2 });

@@ -6,7 +6,11 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { BatchIterator, type BatchIteratorOptions, type BatchIteratorState } from "../data/batches.ts";
+import {
+  BatchIterator,
+  type BatchIteratorOptions,
+  type BatchIteratorState,
+} from "../data/batches.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Json } from "../graph/node.ts";
 import type { BatchSource } from "../train/fit.ts";
@@ -52,7 +56,10 @@ export function batchSource(
     },
     state: () => it.getState() as unknown as Json,
     restore(state: Json) {
-      it = new BatchIterator(dataset, { ...options, resume: state as unknown as BatchIteratorState });
+      it = new BatchIterator(dataset, {
+        ...options,
+        resume: state as unknown as BatchIteratorState,
+      });
     },
   };
 }
@@ -83,7 +90,11 @@ export function* splitBatches(
   const n = Math.min(dataset[split].n, options.limit ?? Infinity);
   const bs = options.batchSize ?? 128;
   const { limit: _, ...iterOptions } = options;
-  const src = batchSource(dataset, { ...iterOptions, split, shuffle: false, dropLast: false }, feeds);
+  const src = batchSource(
+    dataset,
+    { ...iterOptions, split, shuffle: false, dropLast: false },
+    feeds,
+  );
   for (let done = 0; done < n; done += bs) {
     const f = src.next();
     const take = Math.min(bs, n - done);

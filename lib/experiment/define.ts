@@ -15,7 +15,13 @@ import * as tf from "@tensorflow/tfjs";
 import { compile, type Compiled } from "../graph/compile.ts";
 import type { Graph } from "../graph/graph.ts";
 import type { Json } from "../graph/node.ts";
-import { type BatchSource, type Checkpoint, fit, restore, type StatefulPart } from "../train/fit.ts";
+import {
+  type BatchSource,
+  type Checkpoint,
+  fit,
+  restore,
+  type StatefulPart,
+} from "../train/fit.ts";
 import { Ema } from "../train/ema.ts";
 import type {
   Axes,

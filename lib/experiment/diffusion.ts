@@ -9,7 +9,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Compiled } from "../graph/compile.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { GaussianDiffusion, type GaussianDiffusionOptions } from "../diffusion/gaussian_diffusion.ts";
+import {
+  GaussianDiffusion,
+  type GaussianDiffusionOptions,
+} from "../diffusion/gaussian_diffusion.ts";
 import { classifierFreeGuidance, type GuidanceStrength } from "../diffusion/guidance.ts";
 import { spacedDiffusion } from "../diffusion/respace.ts";
 import type { CondFn, SyncModel } from "../diffusion/types.ts";
@@ -218,7 +221,9 @@ export async function sample(
       });
     default: {
       const never: never = s;
-      throw new TypeError(`Cannot sample with unknown sampler: current value is ${JSON.stringify(never)}`);
+      throw new TypeError(
+        `Cannot sample with unknown sampler: current value is ${JSON.stringify(never)}`,
+      );
     }
   }
 }

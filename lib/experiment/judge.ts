@@ -25,7 +25,12 @@ async function train(data: ImageDataset): Promise<Compiled<string>> {
     .loss("ce", crossEntropy, { logits: "net.y", y: "y" })
     .build();
   const judge = compile(g, { seed: 1234, optimizer: { kind: "adam", lr: 1e-3 } });
-  const src = batchSource(data, { batchSize: 128, seed: 1234, transform: "symmetric", flatten: true }, {
+  const src = batchSource(data, {
+    batchSize: 128,
+    seed: 1234,
+    transform: "symmetric",
+    flatten: true,
+  }, {
     labels: "y",
   });
   for (let step = 0; step < 600; step++) {
@@ -90,7 +95,9 @@ export async function judgeAccuracy(
   labels: tf.Tensor,
 ): Promise<number> {
   const p = await judgeProbs(data, images);
-  const hit = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(p, -1), tf.cast(labels, "int32")), "float32")));
+  const hit = tf.tidy(() =>
+    tf.mean(tf.cast(tf.equal(tf.argMax(p, -1), tf.cast(labels, "int32")), "float32"))
+  );
   const out = (await hit.data())[0]!;
   tf.dispose([p, hit]);
   return out;

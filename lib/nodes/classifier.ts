@@ -7,7 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { defineLoss, defineNode, type Node } from "../graph/node.ts";
-import { type Activation, activate, dense, denseParams, timestepEmbedding } from "./layers.ts";
+import { activate, type Activation, dense, denseParams, timestepEmbedding } from "./layers.ts";
 
 /**
  * Softmax cross-entropy −log softmax(logits)[y], per example `[B]` (nats).
@@ -55,7 +55,9 @@ export interface NoisyClassifierOptions {
  * noisyClassifier({ hidden: 256, numClasses: 10 }).spec.outputs; // { logits: "B,K" }
  * ```
  */
-export function noisyClassifier(options: NoisyClassifierOptions): Node<"xt" | "t", never, "logits"> {
+export function noisyClassifier(
+  options: NoisyClassifierOptions,
+): Node<"xt" | "t", never, "logits"> {
   const H = options.hidden, K = options.numClasses, L = options.layers ?? 2;
   const E = options.timeEmbed ?? 64, act = options.activation ?? "silu";
   return defineNode({

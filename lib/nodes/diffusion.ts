@@ -18,7 +18,7 @@ import {
   UniformSampler,
 } from "../diffusion/resample.ts";
 import type { LossType, MeanType, VarType } from "../diffusion/types.ts";
-import { type Activation, activate, dense, denseParams, timestepEmbedding } from "./layers.ts";
+import { activate, type Activation, dense, denseParams, timestepEmbedding } from "./layers.ts";
 
 /** A diffusion process as JSON: what a node's config (and so work sharing) records. */
 export interface DiffusionSpec {
@@ -183,7 +183,14 @@ export function epsMlp(options: EpsMlpOptions): Node<"xt" | "t", "y", "out"> {
     inputs: { xt: "B,D", t: "B" },
     optionalInputs: { y: "B" },
     outputs: { out: "B,O" },
-    config: { hidden: H, layers: L, timeEmbed: E, numClasses: classes, learnSigma, activation: act },
+    config: {
+      hidden: H,
+      layers: L,
+      timeEmbed: E,
+      numClasses: classes,
+      learnSigma,
+      activation: act,
+    },
     params: ({ dim }) => {
       const D = dim("D");
       let p = { ...denseParams("te0_", E, H), ...denseParams("te1_", H, H) };
@@ -195,7 +202,11 @@ export function epsMlp(options: EpsMlpOptions): Node<"xt" | "t", "y", "out"> {
     },
     outputDims: ({ dim }) => ({ O: learnSigma ? 2 * dim("D") : dim("D") }),
     fn: ({ xt, t, y }, { params }) => {
-      let temb = dense(activate(dense(timestepEmbedding(t, E), params, "te0_"), act), params, "te1_"); // [B, H]
+      let temb = dense(
+        activate(dense(timestepEmbedding(t, E), params, "te0_"), act),
+        params,
+        "te1_",
+      ); // [B, H]
       if (classes > 0 && y !== undefined) {
         temb = tf.add(temb, tf.gather(params.classEmb!, tf.cast(y, "int32"))); // [B, H]
       }

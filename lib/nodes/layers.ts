@@ -38,7 +38,10 @@ export function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
       return tf.tidy(() =>
         tf.mul(
           tf.mul(x, 0.5),
-          tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))),
+          tf.add(
+            1,
+            tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))),
+          ),
         )
       );
     case "softplus":
@@ -67,7 +70,11 @@ export function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
  * Object.keys(denseParams("l0_", 784, 512)); // ["l0_W", "l0_b"]
  * ```
  */
-export function denseParams(prefix: string, inDim: number, outDim: number): Record<string, ParamSpec> {
+export function denseParams(
+  prefix: string,
+  inDim: number,
+  outDim: number,
+): Record<string, ParamSpec> {
   const limit = 1 / Math.sqrt(inDim);
   return {
     [`${prefix}W`]: { shape: [inDim, outDim], init: { uniform: limit } },
@@ -98,7 +105,9 @@ export function dense(
 ): tf.Tensor {
   const W = params[`${prefix}W`], b = params[`${prefix}b`];
   if (W === undefined || b === undefined) {
-    throw new TypeError(`Cannot apply dense layer as parameters '${prefix}W'/'${prefix}b' are missing`);
+    throw new TypeError(
+      `Cannot apply dense layer as parameters '${prefix}W'/'${prefix}b' are missing`,
+    );
   }
   return tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b); // [B, out]
 }

@@ -11,7 +11,7 @@ import { defineLoss, defineNode, type Node } from "../graph/node.ts";
 import { klStdNormal as klStdNormalFn } from "../vae/kl.ts";
 import { negLogLikelihood } from "../vae/likelihood.ts";
 import { reparameterize as reparameterizeFn } from "../vae/reparameterize.ts";
-import { type Activation, activate, mlpForward as mlpApply, mlpParams } from "./layers.ts";
+import { activate, type Activation, mlpForward as mlpApply, mlpParams } from "./layers.ts";
 
 /** Options of an MLP node. */
 export interface MlpOptions {
@@ -201,7 +201,9 @@ export const bernoulliNll: Node<"x" | "logits", never, "loss"> = defineLoss({
  * gaussianNll({ sigma: 0.1 }).spec.config; // { sigma: 0.1 }
  * ```
  */
-export function gaussianNll(options: { sigma?: number } = {}): Node<"x" | "mean", "logvar", "loss"> {
+export function gaussianNll(
+  options: { sigma?: number } = {},
+): Node<"x" | "mean", "logvar", "loss"> {
   const sigma = options.sigma ?? 1;
   return defineLoss({
     name: "gaussianNll",
