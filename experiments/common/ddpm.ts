@@ -10,8 +10,12 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { type ImageDataset, loadDataset } from "../../lib/data/mod.ts";
-import { LossSecondMomentResampler } from "../../lib/diffusion/resample.ts";
-import type { LossType, MeanType, VarType } from "../../lib/diffusion/types.ts";
+import {
+  LossSecondMomentResampler,
+  type LossType,
+  type MeanType,
+  type VarType,
+} from "../../lib/diffusion/mod.ts";
 import {
   batchSource,
   defineExperiment,

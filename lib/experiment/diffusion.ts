@@ -10,12 +10,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { Compiled } from "../graph/compile.ts";
 import type { Dataset } from "../data/dataset.ts";
 import {
+  classifierFreeGuidance,
+  type CondFn,
   GaussianDiffusion,
   type GaussianDiffusionOptions,
-} from "../diffusion/gaussian_diffusion.ts";
-import { classifierFreeGuidance, type GuidanceStrength } from "../diffusion/guidance.ts";
-import { spacedDiffusion } from "../diffusion/respace.ts";
-import type { CondFn, SyncModel } from "../diffusion/types.ts";
+  type GuidanceStrength,
+  spacedDiffusion,
+  type SyncModel,
+} from "../diffusion/mod.ts";
 import { splitBatches } from "./batches.ts";
 
 /** Which refs of the graph are the network's inputs and output. */

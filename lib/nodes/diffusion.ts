@@ -10,14 +10,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineLoss, defineNode, type Json, type Node } from "../graph/node.ts";
 import { betaSchedule, type BetaScheduleName } from "../math/mod.ts";
-import { GaussianDiffusion } from "../diffusion/gaussian_diffusion.ts";
 import {
+  GaussianDiffusion,
   LossSecondMomentResampler,
+  type LossType,
+  type MeanType,
   sampleTimesteps,
   type ScheduleSampler,
   UniformSampler,
-} from "../diffusion/resample.ts";
-import type { LossType, MeanType, VarType } from "../diffusion/types.ts";
+  type VarType,
+} from "../diffusion/mod.ts";
 import { activate, type Activation, dense, denseParams, timestepEmbedding } from "./layers.ts";
 
 /** A diffusion process as JSON: what a node's config (and so work sharing) records. */
