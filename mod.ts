@@ -2,7 +2,22 @@
  * elbo — a Deno-native research framework for latent-variable generative models.
  *
  * A model is a typed graph of nodes (encoder, reparameterize, decoder, forward-noise, ε-net)
- * feeding loss terms that add up to a (weighted) negative ELBO.
+ * feeding loss terms that add up to a (weighted) negative ELBO. The diffusion math is also usable
+ * without the graph, exactly like improved-diffusion's `GaussianDiffusion`.
+ *
+ * @example The math core from a plain script
+ * ```ts
+ * import { betaSchedule, GaussianDiffusion, tf } from "./mod.ts";
+ * const d = new GaussianDiffusion({
+ *   betas: betaSchedule("cosine", 1000),
+ *   meanType: "eps",
+ *   varType: "fixed_large",
+ *   lossType: "mse",
+ * });
+ * const x0 = tf.zeros([2, 784]);
+ * const t = tf.tensor1d([0, 999], "int32");
+ * d.qSample(x0, t).shape; // [2, 784]
+ * ```
  *
  * @example A graph with one node and one loss
  * ```ts
@@ -33,4 +48,14 @@ import * as tf from "@tensorflow/tfjs";
 
 /** The TensorFlow.js namespace: one tfjs instance for the framework, user nodes and scripts. */
 export { tf };
+export * from "./lib/math/mod.ts";
+export * from "./lib/diffusion/mod.ts";
+/** The VAE-family math (reparameterize, KL, likelihoods, VQ, IWAE, HVAE) as pure functions. */
+export * as vae from "./lib/vae/mod.ts";
 export * from "./lib/graph/mod.ts";
+export * from "./lib/nodes/mod.ts";
+export * from "./lib/train/mod.ts";
+export * from "./lib/experiment/mod.ts";
+export * from "./lib/data/mod.ts";
+export * from "./lib/report/mod.ts";
+export { type BackendInfo, type BackendName, initBackend, setBackend } from "./lib/backend/mod.ts";

@@ -9,7 +9,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Graph, ResolvedNode } from "./graph.ts";
 import type { NodeContext, ParamInit, ParamSpec } from "./node.ts";
-import { deriveSeed, RandomStream } from "./rng.ts";
+import { deriveSeed } from "../data/random.ts";
+import { RandomStream } from "./rng.ts";
 import { Adam } from "../train/adam.ts";
 
 /** Optimiser settings. Adam is the only optimiser so far; the union leaves room for more. */

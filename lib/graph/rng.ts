@@ -9,37 +9,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-
-/** Mixes a 32-bit state (splitmix32 finaliser). */
-function mix32(x: number): number {
-  x = (x + 0x9e3779b9) | 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-/**
- * Hashes a seed and a list of keys into a 31-bit positive integer seed.
- *
- * @param seed The base seed.
- * @param keys Strings and numbers that name the draw.
- * @returns A seed for tfjs random ops.
- *
- * @example Derive a per-step seed
- * ```ts
- * import { deriveSeed } from "./rng.ts";
- * deriveSeed(0, ["noise", 10]) === deriveSeed(0, ["noise", 10]); // true
- * ```
- */
-export function deriveSeed(seed: number, keys: readonly (string | number)[]): number {
-  let h = mix32(seed | 0);
-  for (const k of keys) {
-    if (typeof k === "number") h = mix32(h ^ mix32(k | 0) ^ mix32(Math.floor(k / 2 ** 32)));
-    else for (let i = 0; i < k.length; i++) h = mix32(h ^ k.charCodeAt(i));
-    h = mix32(h ^ 0x5bd1e995);
-  }
-  return h & 0x7fffffff;
-}
+import { deriveSeed } from "../data/random.ts";
 
 /**
  * A named random stream at one step. Draw order within a step is part of the stream: the n-th
