@@ -44,18 +44,33 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import * as tfjs from "@tensorflow/tfjs";
 
-/** The TensorFlow.js namespace: one tfjs instance for the framework, user nodes and scripts. */
-export { tf };
+/**
+ * The TensorFlow.js namespace: one tfjs instance for the framework, user nodes and scripts. For
+ * tensor types, use the aliases exported here (`Tensor`, `Variable`, …).
+ */
+export const tf: typeof tfjs = tfjs;
+export type * from "./lib/types.ts";
 export * from "./lib/math/mod.ts";
 export * from "./lib/diffusion/mod.ts";
 /** The VAE-family math (reparameterize, KL, likelihoods, VQ, IWAE, HVAE) as pure functions. */
 export * as vae from "./lib/vae/mod.ts";
+/** Parameters of a discretized likelihood (also `vae.DiscretizedParams`). */
+export type { DiscretizedParams } from "./lib/vae/mod.ts";
 export * from "./lib/graph/mod.ts";
 export * from "./lib/nodes/mod.ts";
 export * from "./lib/train/mod.ts";
 export * from "./lib/experiment/mod.ts";
 export * from "./lib/data/mod.ts";
 export * from "./lib/report/mod.ts";
-export { type BackendInfo, type BackendName, initBackend, setBackend } from "./lib/backend/mod.ts";
+export * from "./lib/sweep/mod.ts";
+export {
+  type AdapterInfo,
+  type BackendInfo,
+  type BackendName,
+  type BackendOptions,
+  initBackend,
+  setBackend,
+  type SetBackendOptions,
+} from "./lib/backend/mod.ts";

@@ -9,7 +9,13 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type ImageDataset, loadDataset } from "../../lib/data/mod.ts";
+import {
+  type Dataset,
+  type DatasetName,
+  type ImageDataset,
+  loadDataset,
+  type ToyDataset,
+} from "../../lib/data/mod.ts";
 import {
   LossSecondMomentResampler,
   type LossType,
@@ -19,9 +25,13 @@ import {
 import {
   batchSource,
   defineExperiment,
+  discreteEntropy,
+  type EvalEnv,
   type ExperimentSpec,
   type ModelPlan,
+  type TrainHooks,
 } from "../../lib/experiment/mod.ts";
+import type { BatchSource } from "../../lib/train/mod.ts";
 import { modelFn, sample, testNll } from "../../lib/experiment/diffusion.ts";
 import { judgeScore } from "../../lib/experiment/judge.ts";
 import { graph } from "../../lib/graph/mod.ts";
@@ -35,12 +45,12 @@ import {
   importanceHook,
   unet,
 } from "../../lib/nodes/mod.ts";
-import { imageGrid, linePlot } from "../../lib/report/mod.ts";
+import { imageGrid, linePlot, pointPlot } from "../../lib/report/mod.ts";
 import type { Experiment } from "../../lib/sweep/types.ts";
 
 /** The config of a DDPM experiment. Every key is sweepable. */
 export const ddpmConfig = {
-  /** Data set: mnist | fashion-mnist | cifar10. */
+  /** Data set: mnist | fashion-mnist | cifar10 | toy-ring8 | toy-grid25 (2-D, known density). */
   data: "mnist" as string,
   /** β schedule: linear | cosine | sigmoid | scaled_linear. */
   schedule: "linear" as string,
@@ -82,7 +92,7 @@ export const ddpmConfig = {
 export type DdpmConfig = typeof ddpmConfig;
 
 const choices = {
-  data: ["mnist", "fashion-mnist", "cifar10"],
+  data: ["mnist", "fashion-mnist", "cifar10", "toy-ring8", "toy-grid25"],
   schedule: ["linear", "cosine", "sigmoid", "scaled_linear"],
   meanType: ["eps", "x0", "v", "prev_x"],
   varType: ["fixed_small", "fixed_large", "learned", "learned_range"],
@@ -113,10 +123,31 @@ function resamplerOf(cfg: DdpmConfig): LossSecondMomentResampler {
   return r;
 }
 
+/** True for the 2-D toy data sets (known density, quantised to the 8-bit grid). */
+export const isToy = (cfg: DdpmConfig): boolean => cfg.data.startsWith("toy-");
+
+/** The data of a config. */
+export async function ddpmData(cfg: DdpmConfig): Promise<Dataset> {
+  const limit = cfg.limit > 0 ? { limit: cfg.limit } : {};
+  return await loadDataset(cfg.data as DatasetName, limit);
+}
+
+const SHAPES: Record<string, readonly number[]> = {
+  mnist: [28, 28, 1],
+  "fashion-mnist": [28, 28, 1],
+  cifar10: [32, 32, 3],
+};
+
+/** The shape of one example of a config's data set. */
+export function exampleShape(cfg: DdpmConfig): readonly number[] {
+  return isToy(cfg) ? [2] : SHAPES[cfg.data] ?? [28, 28, 1];
+}
+
 /** The training graph: x → forwardNoise → ε-net → diffusion loss. */
-export function ddpmModel(cfg: DdpmConfig, shape: readonly number[]): ModelPlan {
+export function ddpmModel(cfg: DdpmConfig): ModelPlan {
   const s = diffusionSpec(cfg);
-  const flat = cfg.net === "mlp";
+  const shape = exampleShape(cfg);
+  const flat = cfg.net === "mlp" || isToy(cfg);
   const input = flat ? `B,${shape.reduce((a, b) => a * b, 1)}` : `B,${shape.join(",")}`;
   const net = flat
     ? epsMlp({ hidden: cfg.hidden, layers: cfg.layers, learnSigma: learned(cfg) })
@@ -149,12 +180,118 @@ export function ddpmModel(cfg: DdpmConfig, shape: readonly number[]): ModelPlan 
   };
 }
 
+/** Training batches of a config: images in [−1, 1], or quantised toy points. */
+export function ddpmBatches(cfg: DdpmConfig, data: Dataset, seed: number): BatchSource {
+  if (isToy(cfg)) return batchSource(data, { batchSize: cfg.batch, seed }, { quantize: true });
+  return batchSource(data, {
+    batchSize: cfg.batch,
+    seed,
+    transform: "symmetric",
+    flatten: cfg.net === "mlp",
+  });
+}
+
+/** Training hooks of a config (importance sampling of t feeds on the per-example losses). */
+export function ddpmHooks(cfg: DdpmConfig): TrainHooks {
+  return cfg.sampler === "loss-second-moment"
+    ? importanceHook(resamplerOf(cfg), {
+      t: "noise.t",
+      weights: "noise.weights",
+      loss: "diffusion.loss",
+    })
+    : {};
+}
+
 const NET = { xt: "noise.xt", t: "noise.t", out: "net.out" };
-const SHAPES: Record<string, [number, number, number]> = {
-  mnist: [28, 28, 1],
-  "fashion-mnist": [28, 28, 1],
-  cifar10: [32, 32, 3],
-};
+
+/**
+ * The evaluation: exact test NLL from the full chain (bits/dim, its rate/distortion split and
+ * per-t curve), DDPM and DDIM samples, and a quality proxy — the judge score for images, and for
+ * toy data the NLL in nats per point against the exact entropy of the quantised density.
+ */
+export async function ddpmEvaluate(
+  cfg: DdpmConfig,
+  env: EvalEnv<Dataset>,
+): Promise<Record<string, number | number[]>> {
+  const s = diffusionSpec(cfg);
+  const d = diffusionOf(s);
+  const model = modelFn(env.compiled, NET);
+  const toy = isToy(cfg);
+  const flat = cfg.net === "mlp" || toy;
+  const nll = await testNll(d, model, env.data, {
+    images: cfg.evalImages,
+    flatten: flat,
+    quantize: toy,
+    progress: (i, n) => env.progress(i, n, {}),
+  });
+  const base = { betas: d.betas, meanType: s.meanType, varType: s.varType, lossType: s.lossType };
+  const shape = exampleShape(cfg);
+  const dims = shape.reduce((a, b) => a * b, 1);
+  const sampleShape = flat ? [cfg.samples, dims] : [cfg.samples, ...shape];
+  const ddpm = await sample(base, model, sampleShape, { sampler: { kind: "ddpm" }, seed: 1 });
+  const ddim = await sample(base, model, sampleShape, {
+    sampler: { kind: "ddim", steps: cfg.ddimSteps, eta: 0 },
+    seed: 1,
+  });
+  const extra: Record<string, number> = {};
+  if (toy) {
+    const toyData = env.data as ToyDataset;
+    const pts = async (x: tf.Tensor) => Array.from(await x.data());
+    const [a, b] = [await pts(ddpm), await pts(ddim)];
+    const xy = (v: number[], k: number) => v.filter((_, i) => i % 2 === k);
+    await env.writeFile(
+      "samples/ddpm.svg",
+      pointCloud([{ name: "ddpm", x: xy(a, 0), y: xy(a, 1) }, {
+        name: `ddim${cfg.ddimSteps}`,
+        x: xy(b, 0),
+        y: xy(b, 1),
+      }]),
+    );
+    const H = discreteEntropy(toyData.distribution);
+    const natsPerPoint = nll.bpd * dims * Math.LN2;
+    extra.entropyNats = H;
+    extra.nllNats = natsPerPoint;
+    extra.nllMinusH = natsPerPoint - H;
+    extra.nllMinusHSE = nll.bpdSE * dims * Math.LN2;
+  } else {
+    const grid = (x: tf.Tensor) =>
+      imageGrid(x, { imageShape: shape as [number, number, number], range: "[-1,1]", scale: 2 });
+    await env.writeFile("samples/ddpm.png", await grid(ddpm));
+    await env.writeFile(`samples/ddim${cfg.ddimSteps}.png`, await grid(ddim));
+    extra.judgeScore = await judgeScore(env.data as ImageDataset, ddpm);
+  }
+  tf.dispose([ddpm, ddim]);
+  await env.writeFile(
+    "plots/nll_per_t.svg",
+    linePlot({
+      series: [{ name: "L_t", x: nll.perT.map((_, t) => t), y: nll.perT }],
+      title: `L_t per timestep (bits/dim)`,
+      xLabel: "t",
+      yLabel: "bits/dim",
+      logY: true,
+    }),
+  );
+  return {
+    nllBpd: nll.bpd,
+    nllBpdSE: nll.bpdSE,
+    rateBpd: nll.rate,
+    decoderBpd: nll.decoder,
+    priorBpd: nll.prior,
+    evalImages: nll.images,
+    ...extra,
+    perT: nll.perT,
+  };
+}
+
+/** A scatter plot of 2-D samples (SVG), drawn as a line plot with markers only. */
+function pointCloud(series: { name: string; x: number[]; y: number[] }[]): string {
+  return pointPlot({
+    series: series.map((s) => ({ name: s.name, x: s.x, mean: s.y })),
+    title: "samples",
+    xLabel: "x₁",
+    yLabel: "x₂",
+  });
+}
 
 /**
  * Builds a DDPM experiment from a name, description, presets and axes.
@@ -163,12 +300,12 @@ const SHAPES: Record<string, [number, number, number]> = {
  * @returns The experiment.
  */
 export function ddpmExperiment(
-  spec: Pick<ExperimentSpec<DdpmConfig, ImageDataset>, "name" | "description" | "axes"> & {
+  spec: Pick<ExperimentSpec<DdpmConfig, Dataset>, "name" | "description" | "axes"> & {
     config?: Partial<DdpmConfig>;
-    presets?: Partial<ExperimentSpec<DdpmConfig, ImageDataset>["presets"]>;
+    presets?: Partial<ExperimentSpec<DdpmConfig, Dataset>["presets"]>;
   },
 ): Experiment<DdpmConfig> {
-  return defineExperiment<DdpmConfig, ImageDataset>({
+  return defineExperiment<DdpmConfig, Dataset>({
     name: spec.name,
     description: spec.description,
     config: { ...ddpmConfig, ...spec.config },
@@ -193,71 +330,10 @@ export function ddpmExperiment(
       primary: "nllBpd",
       lowerIsBetter: true,
     },
-    data: (cfg) => loadDataset(cfg.data as "mnist", cfg.limit > 0 ? { limit: cfg.limit } : {}),
-    model: (cfg) => ddpmModel(cfg, SHAPES[cfg.data] ?? [28, 28, 1]),
-    batches: (cfg, data, seed) =>
-      batchSource(data, {
-        batchSize: cfg.batch,
-        seed,
-        transform: "symmetric",
-        flatten: cfg.net === "mlp",
-      }),
-    hooks: (cfg) =>
-      cfg.sampler === "loss-second-moment"
-        ? importanceHook(resamplerOf(cfg), {
-          t: "noise.t",
-          weights: "noise.weights",
-          loss: "diffusion.loss",
-        })
-        : {},
-    async evaluate(cfg, env) {
-      const s = diffusionSpec(cfg);
-      const d = diffusionOf(s);
-      const model = modelFn(env.compiled, NET);
-      const flat = cfg.net === "mlp";
-      const nll = await testNll(d, model, env.data, {
-        images: cfg.evalImages,
-        flatten: flat,
-        progress: (i, n) => env.progress(i, n, {}),
-      });
-      const base = {
-        betas: d.betas,
-        meanType: s.meanType,
-        varType: s.varType,
-        lossType: s.lossType,
-      };
-      const img = env.data.shape;
-      const shape = flat ? [cfg.samples, img[0] * img[1] * img[2]] : [cfg.samples, ...img];
-      const grid = (x: tf.Tensor) => imageGrid(x, { imageShape: img, range: "[-1,1]", scale: 2 });
-      const ddpm = await sample(base, model, shape, { sampler: { kind: "ddpm" }, seed: 1 });
-      await env.writeFile("samples/ddpm.png", await grid(ddpm));
-      const score = await judgeScore(env.data, ddpm);
-      const ddim = await sample(base, model, shape, {
-        sampler: { kind: "ddim", steps: cfg.ddimSteps, eta: 0 },
-        seed: 1,
-      });
-      await env.writeFile(`samples/ddim${cfg.ddimSteps}.png`, await grid(ddim));
-      tf.dispose([ddpm, ddim]);
-      await env.writeFile(
-        "plots/nll_per_t.svg",
-        linePlot({
-          series: [{ name: "L_t", x: nll.perT.map((_, t) => t), y: nll.perT }],
-          title: `L_t per timestep (bits/dim)`,
-          xLabel: "t",
-          yLabel: "bits/dim",
-          logY: true,
-        }),
-      );
-      return {
-        nllBpd: nll.bpd,
-        nllBpdSE: nll.bpdSE,
-        rateBpd: nll.rate,
-        decoderBpd: nll.decoder,
-        priorBpd: nll.prior,
-        evalImages: nll.images,
-        judgeScore: score,
-        perT: nll.perT,
-      };
-    },
+    data: ddpmData,
+    model: ddpmModel,
+    batches: ddpmBatches,
+    hooks: ddpmHooks,
+    evaluate: ddpmEvaluate,
   });
 }

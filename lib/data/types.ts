@@ -4,14 +4,7 @@
  * @module
  */
 
-import type * as tf from "@tensorflow/tfjs";
-
-/** A TensorFlow.js tensor of any rank: `tf.Tensor`, named here so the API docs can show it. */
-export type Tensor = tf.Tensor;
-/** A rank-1 TensorFlow.js tensor: `tf.Tensor1D`. */
-export type Tensor1D = tf.Tensor1D;
-/** A rank-2 TensorFlow.js tensor: `tf.Tensor2D`. */
-export type Tensor2D = tf.Tensor2D;
+export type { Tensor, Tensor1D, Tensor2D } from "../types.ts";
 
 /** One split of an image data set: `n` 8-bit images, channels last. */
 export interface ImageSplit {

@@ -63,6 +63,7 @@ import {
   type VarType,
   type VbTerms,
 } from "./types.ts";
+import type { Tensor, Tensor1D, Tensor2D } from "../types.ts";
 
 /**
  * A Gaussian diffusion with fixed design choices, matching improved-diffusion's
@@ -188,7 +189,7 @@ export class GaussianDiffusion {
    * console.log(d.modelTimesteps(t) === t); // true
    * ```
    */
-  modelTimesteps(t: tf.Tensor): tf.Tensor {
+  modelTimesteps(t: Tensor): Tensor {
     if (this.timestepMap === undefined && !this.rescaleTimesteps) return t;
     return tf.tidy(() => {
       const mapped = this.timestepMap === undefined
@@ -219,7 +220,7 @@ export class GaussianDiffusion {
    * console.log(mean.shape); // [1, 2]
    * ```
    */
-  qMeanVariance(x0: tf.Tensor, t: tf.Tensor): MeanVariance {
+  qMeanVariance(x0: Tensor, t: Tensor): MeanVariance {
     this.#checkBatch("compute q(x_t | x_0)", x0, t);
     return tf.tidy(() => ({
       mean: tf.mul(this.#at(this.tables.sqrtAlphasCumprod, t, x0.rank), x0),
@@ -248,7 +249,7 @@ export class GaussianDiffusion {
    * console.log(xt.shape); // [2, 3]
    * ```
    */
-  qSample(x0: tf.Tensor, t: tf.Tensor, options: NoiseOptions = {}): tf.Tensor {
+  qSample(x0: Tensor, t: Tensor, options: NoiseOptions = {}): Tensor {
     this.#checkBatch("sample q(x_t | x_0)", x0, t);
     return tf.tidy(() => {
       const noise = options.noise ?? gaussian(x0.shape, options.seed);
@@ -282,7 +283,7 @@ export class GaussianDiffusion {
    * console.log(await q.mean.data()); // Float32Array [0.5]
    * ```
    */
-  qPosteriorMeanVariance(x0: tf.Tensor, xt: tf.Tensor, t: tf.Tensor): MeanVariance {
+  qPosteriorMeanVariance(x0: Tensor, xt: Tensor, t: Tensor): MeanVariance {
     this.#checkBatch("compute q(x_{t-1} | x_t, x_0)", x0, t);
     checkSameShape("compute q(x_{t-1} | x_t, x_0)", x0, xt);
     return tf.tidy(() => ({
@@ -317,8 +318,8 @@ export class GaussianDiffusion {
    */
   pMeanVariance<M extends Model>(
     model: M,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    xt: Tensor,
+    t: Tensor,
     options: PMeanVarianceOptions = {},
   ): Returned<M, PMeanVariance> {
     this.#checkBatch("compute p(x_{t-1} | x_t)", xt, t);
@@ -360,9 +361,9 @@ export class GaussianDiffusion {
    */
   vbTermsBpd<M extends Model>(
     model: M,
-    x0: tf.Tensor,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    x0: Tensor,
+    xt: Tensor,
+    t: Tensor,
     options: Pick<PMeanVarianceOptions, "clipDenoised"> = {},
   ): Returned<M, VbTerms> {
     const { clipDenoised = true } = options;
@@ -386,7 +387,7 @@ export class GaussianDiffusion {
             ),
             Math.log(2.0),
           );
-          const output = tf.where(tf.equal(t, 0), decoderNll, kl) as tf.Tensor1D; // [B]
+          const output = tf.where(tf.equal(t, 0), decoderNll, kl) as Tensor1D; // [B]
           tf.dispose([out.mean, out.variance, out.logVariance]);
           return { output, predXstart: out.predXstart };
         }),
@@ -424,8 +425,8 @@ export class GaussianDiffusion {
    */
   trainingLosses<M extends Model>(
     model: M,
-    x0: tf.Tensor,
-    t: tf.Tensor,
+    x0: Tensor,
+    t: Tensor,
     options: NoiseOptions = {},
   ): Returned<M, TrainingLosses> {
     this.#checkBatch("compute training losses", x0, t);
@@ -463,13 +464,13 @@ export class GaussianDiffusion {
    * console.log((await d.priorBpd(tf.ones([1, 1])).data())[0]! < 1e-4); // true
    * ```
    */
-  priorBpd(x0: tf.Tensor): tf.Tensor1D {
+  priorBpd(x0: Tensor): Tensor1D {
     return tf.tidy(() => {
       const b = x0.shape[0] as number;
       const t = tf.fill([b], this.numTimesteps - 1, "int32"); // [B]
       const q = this.qMeanVariance(x0, t);
       const kl = normalKl(q.mean, q.logVariance, 0.0, 0.0);
-      return tf.div(meanFlat(kl), Math.log(2.0)) as tf.Tensor1D;
+      return tf.div(meanFlat(kl), Math.log(2.0)) as Tensor1D;
     });
   }
 
@@ -495,13 +496,13 @@ export class GaussianDiffusion {
    * console.log(r.vb.shape, r.timesteps[0]); // [2, 10] 9
    * ```
    */
-  async calcBpdLoop(model: Model, x0: tf.Tensor, options: CalcBpdOptions = {}): Promise<BpdResult> {
+  async calcBpdLoop(model: Model, x0: Tensor, options: CalcBpdOptions = {}): Promise<BpdResult> {
     const { clipDenoised = true, noise: noiseAt, seed, progress } = options;
     const b = x0.shape[0] as number;
     const T = this.numTimesteps;
-    const vb: tf.Tensor[] = [];
-    const xstartMse: tf.Tensor[] = [];
-    const mse: tf.Tensor[] = [];
+    const vb: Tensor[] = [];
+    const xstartMse: Tensor[] = [];
+    const mse: Tensor[] = [];
     const timesteps: number[] = [];
     try {
       for (let step = T - 1; step >= 0; step--) {
@@ -519,8 +520,8 @@ export class GaussianDiffusion {
             meanFlat(tf.square(tf.sub(this.#epsFromXstart(xt, t, out.predXstart), noise))),
           ]);
           vb.push(out.output);
-          xstartMse.push(xm as tf.Tensor);
-          mse.push(em as tf.Tensor);
+          xstartMse.push(xm as Tensor);
+          mse.push(em as Tensor);
           timesteps.push(step);
           tf.dispose([xt, out.predXstart]);
         } finally {
@@ -530,14 +531,14 @@ export class GaussianDiffusion {
         progress?.(T - step, T);
       }
       return tf.tidy(() => {
-        const vbAll = tf.stack(vb, 1) as tf.Tensor2D; // [B, T]
+        const vbAll = tf.stack(vb, 1) as Tensor2D; // [B, T]
         const prior = this.priorBpd(x0);
         return {
-          totalBpd: tf.add(tf.sum(vbAll, 1), prior) as tf.Tensor1D,
+          totalBpd: tf.add(tf.sum(vbAll, 1), prior) as Tensor1D,
           priorBpd: prior,
           vb: vbAll,
-          xstartMse: tf.stack(xstartMse, 1) as tf.Tensor2D,
-          mse: tf.stack(mse, 1) as tf.Tensor2D,
+          xstartMse: tf.stack(xstartMse, 1) as Tensor2D,
+          mse: tf.stack(mse, 1) as Tensor2D,
           timesteps,
         };
       });
@@ -572,8 +573,8 @@ export class GaussianDiffusion {
    */
   pSample<M extends Model, C extends CondFn = SyncModel>(
     model: M,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    xt: Tensor,
+    t: Tensor,
     options: PSampleOptions<C> = {},
   ): Returned<M | C, SampleResult> {
     const { condFn, noise, seed } = options;
@@ -627,8 +628,8 @@ export class GaussianDiffusion {
    */
   ddimSample<M extends Model, C extends CondFn = SyncModel>(
     model: M,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    xt: Tensor,
+    t: Tensor,
     options: DdimSampleOptions<C> = {},
   ): Returned<M | C, SampleResult> {
     const { condFn, noise, seed, eta = 0.0 } = options;
@@ -689,8 +690,8 @@ export class GaussianDiffusion {
    */
   ddimReverseSample<M extends Model>(
     model: M,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    xt: Tensor,
+    t: Tensor,
     options: PMeanVarianceOptions = {},
   ): Returned<M, SampleResult> {
     return asReturned<M, SampleResult>(
@@ -733,7 +734,7 @@ export class GaussianDiffusion {
     model: Model,
     shape: readonly number[],
     options: SampleLoopOptions<C> = {},
-  ): Promise<tf.Tensor> {
+  ): Promise<Tensor> {
     return this.#loop("p", model, shape, options);
   }
 
@@ -762,7 +763,7 @@ export class GaussianDiffusion {
     model: Model,
     shape: readonly number[],
     options: DdimSampleLoopOptions<C> = {},
-  ): Promise<tf.Tensor> {
+  ): Promise<Tensor> {
     return this.#loop("ddim", model, shape, options);
   }
 
@@ -794,10 +795,10 @@ export class GaussianDiffusion {
   conditionMean<C extends CondFn>(
     condFn: C,
     pmv: PMeanVariance,
-    xt: tf.Tensor,
-    t: tf.Tensor,
-  ): Returned<C, tf.Tensor> {
-    return asReturned<C, tf.Tensor>(applyModel(
+    xt: Tensor,
+    t: Tensor,
+  ): Returned<C, Tensor> {
+    return asReturned<C, Tensor>(applyModel(
       condFn,
       xt,
       t,
@@ -837,8 +838,8 @@ export class GaussianDiffusion {
   conditionScore<C extends CondFn>(
     condFn: C,
     pmv: PMeanVariance,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    xt: Tensor,
+    t: Tensor,
   ): Returned<C, PMeanVariance> {
     return asReturned<C, PMeanVariance>(applyModel(
       condFn,
@@ -890,11 +891,11 @@ export class GaussianDiffusion {
    * ```
    */
   convertPrediction(
-    value: tf.Tensor,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    value: Tensor,
+    xt: Tensor,
+    t: Tensor,
     kinds: { from: PredictionKind; to: PredictionKind },
-  ): tf.Tensor {
+  ): Tensor {
     this.#checkBatch("convert a prediction", xt, t);
     checkSameShape("convert a prediction", value, xt);
     return tf.tidy(() => convertPrediction(value, xt, this.#coefficients(t, xt.rank), kinds));
@@ -904,10 +905,10 @@ export class GaussianDiffusion {
 
   #trainingLossesAt(
     model: Model,
-    x0: tf.Tensor,
-    xt: tf.Tensor,
-    t: tf.Tensor,
-    noise: tf.Tensor,
+    x0: Tensor,
+    xt: Tensor,
+    t: Tensor,
+    noise: Tensor,
   ): TrainingLosses | Promise<TrainingLosses> {
     switch (this.lossType) {
       case "kl":
@@ -917,7 +918,7 @@ export class GaussianDiffusion {
           (vb) => {
             vb.predXstart.dispose();
             if (this.lossType === "kl") return { loss: vb.output };
-            const loss = tf.tidy(() => tf.mul(vb.output, this.numTimesteps) as tf.Tensor1D);
+            const loss = tf.tidy(() => tf.mul(vb.output, this.numTimesteps) as Tensor1D);
             vb.output.dispose();
             return { loss };
           },
@@ -926,14 +927,14 @@ export class GaussianDiffusion {
       case "rescaled_mse":
         return applyModel(model, xt, t, (s) => this.modelTimesteps(s), (raw) => {
           const [output, varValues] = this.#splitOutput(raw, xt);
-          let vb: tf.Tensor1D | undefined;
+          let vb: Tensor1D | undefined;
           if (varValues !== undefined) {
             // Learn the variance with the VLB without letting it move the mean prediction.
             const frozen = tf.concat([stopGradient(output), varValues], -1); // [B, …, 2C]
             const frozenModel: SyncModel = () => frozen;
             const out = this.vbTermsBpd(frozenModel, x0, xt, t, { clipDenoised: false });
             vb = this.lossType === "rescaled_mse"
-              ? tf.mul(out.output, this.numTimesteps / 1000.0) as tf.Tensor1D
+              ? tf.mul(out.output, this.numTimesteps / 1000.0) as Tensor1D
               : out.output;
           }
           const target = this.#mseTarget(x0, xt, t, noise);
@@ -941,7 +942,7 @@ export class GaussianDiffusion {
           const mse = meanFlat(tf.square(tf.sub(target, output))); // [B]
           return vb === undefined
             ? { loss: tf.clone(mse), mse }
-            : { loss: tf.add(mse, vb) as tf.Tensor1D, mse, vb };
+            : { loss: tf.add(mse, vb) as Tensor1D, mse, vb };
         });
       default: {
         const unknown: never = this.lossType;
@@ -950,7 +951,7 @@ export class GaussianDiffusion {
     }
   }
 
-  #mseTarget(x0: tf.Tensor, xt: tf.Tensor, t: tf.Tensor, noise: tf.Tensor): tf.Tensor {
+  #mseTarget(x0: Tensor, xt: Tensor, t: Tensor, noise: Tensor): Tensor {
     switch (this.meanType) {
       case "prev_x":
         return this.#posteriorMean(x0, xt, t);
@@ -968,26 +969,26 @@ export class GaussianDiffusion {
   }
 
   #pMeanVarianceFromOutput(
-    raw: tf.Tensor,
-    xt: tf.Tensor,
-    t: tf.Tensor,
+    raw: Tensor,
+    xt: Tensor,
+    t: Tensor,
     options: PMeanVarianceOptions,
   ): PMeanVariance {
     const { clipDenoised = true, denoisedFn } = options;
     const r = xt.rank;
     const [output, varValues] = this.#splitOutput(raw, xt);
-    let variance: tf.Tensor;
-    let logVariance: tf.Tensor;
+    let variance: Tensor;
+    let logVariance: Tensor;
     switch (this.varType) {
       case "learned":
-        logVariance = tf.clone(varValues as tf.Tensor);
+        logVariance = tf.clone(varValues as Tensor);
         variance = tf.exp(logVariance);
         break;
       case "learned_range": {
         const minLog = this.#at(this.tables.posteriorLogVarianceClipped, t, r);
         const maxLog = this.#at(this.tables.logBetas, t, r);
         // The model's value in [−1, 1] maps to [min_var, max_var] on the log scale.
-        const frac = tf.div(tf.add(varValues as tf.Tensor, 1), 2); // [B, …]
+        const frac = tf.div(tf.add(varValues as Tensor, 1), 2); // [B, …]
         logVariance = tf.add(tf.mul(frac, maxLog), tf.mul(tf.sub(1, frac), minLog));
         variance = tf.exp(logVariance);
         break;
@@ -1005,12 +1006,12 @@ export class GaussianDiffusion {
         throw new TypeError(`Cannot compute the variance for variance type ${unknown}`);
       }
     }
-    const processXstart = (x: tf.Tensor): tf.Tensor => {
+    const processXstart = (x: Tensor): Tensor => {
       const y = denoisedFn === undefined ? x : denoisedFn(x);
       return clipDenoised ? tf.clipByValue(y, -1, 1) : tf.clone(y);
     };
-    let predXstart: tf.Tensor;
-    let mean: tf.Tensor;
+    let predXstart: Tensor;
+    let mean: Tensor;
     switch (this.meanType) {
       case "prev_x":
         predXstart = processXstart(this.#xstartFromXprev(xt, t, output));
@@ -1037,7 +1038,7 @@ export class GaussianDiffusion {
   }
 
   /** Splits a model output into (mean output, variance values) for learned variances. */
-  #splitOutput(raw: tf.Tensor, xt: tf.Tensor): [tf.Tensor, tf.Tensor | undefined] {
+  #splitOutput(raw: Tensor, xt: Tensor): [Tensor, Tensor | undefined] {
     const learned = this.varType === "learned" || this.varType === "learned_range";
     const last = xt.shape[xt.rank - 1] as number;
     const expected = [...xt.shape.slice(0, -1), learned ? 2 * last : last];
@@ -1049,39 +1050,39 @@ export class GaussianDiffusion {
       );
     }
     if (!learned) return [raw, undefined];
-    const [output, varValues] = tf.split(raw, 2, -1) as [tf.Tensor, tf.Tensor];
+    const [output, varValues] = tf.split(raw, 2, -1) as [Tensor, Tensor];
     return [output, varValues];
   }
 
-  #posteriorMean(x0: tf.Tensor, xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+  #posteriorMean(x0: Tensor, xt: Tensor, t: Tensor): Tensor {
     return tf.add(
       tf.mul(this.#at(this.tables.posteriorMeanCoef1, t, xt.rank), x0),
       tf.mul(this.#at(this.tables.posteriorMeanCoef2, t, xt.rank), xt),
     );
   }
 
-  #xstartFromEps(xt: tf.Tensor, t: tf.Tensor, eps: tf.Tensor): tf.Tensor {
+  #xstartFromEps(xt: Tensor, t: Tensor, eps: Tensor): Tensor {
     return xstartFromEps(xt, eps, {
       sqrtRecipAlphasCumprod: this.#at(this.tables.sqrtRecipAlphasCumprod, t, xt.rank),
       sqrtRecipm1AlphasCumprod: this.#at(this.tables.sqrtRecipm1AlphasCumprod, t, xt.rank),
     });
   }
 
-  #epsFromXstart(xt: tf.Tensor, t: tf.Tensor, x0: tf.Tensor): tf.Tensor {
+  #epsFromXstart(xt: Tensor, t: Tensor, x0: Tensor): Tensor {
     return epsFromXstart(xt, x0, {
       sqrtRecipAlphasCumprod: this.#at(this.tables.sqrtRecipAlphasCumprod, t, xt.rank),
       sqrtRecipm1AlphasCumprod: this.#at(this.tables.sqrtRecipm1AlphasCumprod, t, xt.rank),
     });
   }
 
-  #xstartFromXprev(xt: tf.Tensor, t: tf.Tensor, xprev: tf.Tensor): tf.Tensor {
+  #xstartFromXprev(xt: Tensor, t: Tensor, xprev: Tensor): Tensor {
     return xstartFromXprev(xt, xprev, {
       recipPosteriorMeanCoef1: this.#at(this.tables.recipPosteriorMeanCoef1, t, xt.rank),
       posteriorMeanCoef2OverCoef1: this.#at(this.tables.posteriorMeanCoef2OverCoef1, t, xt.rank),
     });
   }
 
-  #coefficients(t: tf.Tensor, rank: number): StepCoefficients {
+  #coefficients(t: Tensor, rank: number): StepCoefficients {
     const tb = this.tables;
     return {
       sqrtAlphasCumprod: this.#at(tb.sqrtAlphasCumprod, t, rank),
@@ -1099,7 +1100,7 @@ export class GaussianDiffusion {
    * table[t] as float32, shaped `[B, 1, …, 1]` (improved-diffusion `_extract_into_tensor`: the
    * float64 value is gathered, then cast to float32).
    */
-  #at(table: Float64Array, t: tf.Tensor, rank: number): tf.Tensor {
+  #at(table: Float64Array, t: Tensor, rank: number): Tensor {
     let f32 = this.#f32.get(table);
     if (f32 === undefined) {
       f32 = Float32Array.from(table);
@@ -1110,11 +1111,11 @@ export class GaussianDiffusion {
   }
 
   /** table[t] broadcast to the full shape (improved-diffusion's `.expand(broadcast_shape)`). */
-  #full(table: Float64Array, t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  #full(table: Float64Array, t: Tensor, shape: readonly number[]): Tensor {
     return tf.tidy(() => tf.broadcastTo(this.#at(table, t, shape.length), [...shape]));
   }
 
-  #checkBatch(what: string, x: tf.Tensor, t: tf.Tensor): void {
+  #checkBatch(what: string, x: Tensor, t: Tensor): void {
     if (x.rank < 2) {
       throw new TypeError(
         `Cannot ${what} as the data must have rank >= 2 with the batch first: current shape ` +
@@ -1134,7 +1135,7 @@ export class GaussianDiffusion {
     model: Model,
     shape: readonly number[],
     options: DdimSampleLoopOptions<C>,
-  ): Promise<tf.Tensor> {
+  ): Promise<Tensor> {
     const { noise, stepNoise, seed, progress, ...stepOptions } = options;
     if (shape.length < 2 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
       throw new TypeError(

@@ -15,6 +15,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 
 /** The classifier-free guidance strength: Ho & Salimans' weight `w`, or diffusers' `scale` = w + 1. */
 export type GuidanceStrength = { w: number; scale?: undefined } | {
@@ -44,10 +45,10 @@ export type GuidanceStrength = { w: number; scale?: undefined } | {
  * ```
  */
 export function classifierFreeGuidance(
-  epsCond: tf.Tensor,
-  epsUncond: tf.Tensor,
+  epsCond: Tensor,
+  epsUncond: Tensor,
   strength: GuidanceStrength,
-): tf.Tensor {
+): Tensor {
   const { w, scale } = strength as { w?: number | undefined; scale?: number | undefined };
   if ((w === undefined) === (scale === undefined)) {
     throw new TypeError(
@@ -96,11 +97,11 @@ export interface ClassifierGuidanceOptions {
  * ```
  */
 export function classifierGuidedMean(
-  mean: tf.Tensor,
-  variance: tf.Tensor,
-  grad: tf.Tensor,
+  mean: Tensor,
+  variance: Tensor,
+  grad: Tensor,
   options: ClassifierGuidanceOptions = {},
-): tf.Tensor {
+): Tensor {
   const { scale = 1 } = options;
   return tf.tidy(() => tf.add(mean, tf.mul(variance, scale === 1 ? grad : tf.mul(scale, grad))));
 }
@@ -124,11 +125,11 @@ export function classifierGuidedMean(
  * ```
  */
 export function classifierGuidedEps(
-  eps: tf.Tensor,
-  grad: tf.Tensor,
-  sqrtOneMinusAlphaBar: tf.Tensor,
+  eps: Tensor,
+  grad: Tensor,
+  sqrtOneMinusAlphaBar: Tensor,
   options: ClassifierGuidanceOptions = {},
-): tf.Tensor {
+): Tensor {
   const { scale = 1 } = options;
   return tf.tidy(() =>
     tf.sub(eps, tf.mul(sqrtOneMinusAlphaBar, scale === 1 ? grad : tf.mul(scale, grad)))

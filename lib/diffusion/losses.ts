@@ -6,9 +6,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 
 /** A tensor or a plain number (broadcast like a scalar). */
-export type TensorLike = tf.Tensor | number;
+export type TensorLike = Tensor | number;
 
 /**
  * KL(N(μ₁, e^{lv₁}) ‖ N(μ₂, e^{lv₂})) elementwise, in nats:
@@ -33,13 +34,13 @@ export function normalKl(
   logvar1: TensorLike,
   mean2: TensorLike,
   logvar2: TensorLike,
-): tf.Tensor {
+): Tensor {
   return tf.tidy(() => {
     const [m1, lv1, m2, lv2] = [mean1, logvar1, mean2, logvar2].map(asTensor) as [
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
+      Tensor,
+      Tensor,
+      Tensor,
+      Tensor,
     ];
     const sum = tf.add(
       tf.add(tf.sub(tf.add(-1.0, lv2), lv1), tf.exp(tf.sub(lv1, lv2))),
@@ -63,7 +64,7 @@ export function normalKl(
  * console.log(await approxStandardNormalCdf(tf.scalar(0)).data()); // Float32Array [0.5]
  * ```
  */
-export function approxStandardNormalCdf(x: tf.Tensor): tf.Tensor {
+export function approxStandardNormalCdf(x: Tensor): Tensor {
   return tf.tidy(() => {
     const cube = tf.mul(tf.mul(x, x), x); // torch.pow(x, 3) is x·x·x in float32
     const inner = tf.mul(Math.sqrt(2.0 / Math.PI), tf.add(x, tf.mul(0.044715, cube)));
@@ -74,9 +75,9 @@ export function approxStandardNormalCdf(x: tf.Tensor): tf.Tensor {
 /** Options of {@linkcode discretizedGaussianLogLikelihood}. */
 export interface DiscretizedGaussianOptions {
   /** The Gaussian means, same shape as `x`. */
-  means: tf.Tensor;
+  means: Tensor;
   /** The Gaussian log standard deviations (½ log σ²), same shape as `x`. */
-  logScales: tf.Tensor;
+  logScales: Tensor;
 }
 
 /**
@@ -99,9 +100,9 @@ export interface DiscretizedGaussianOptions {
  * ```
  */
 export function discretizedGaussianLogLikelihood(
-  x: tf.Tensor,
+  x: Tensor,
   options: DiscretizedGaussianOptions,
-): tf.Tensor {
+): Tensor {
   const { means, logScales } = options;
   for (const [name, t] of [["means", means], ["logScales", logScales]] as const) {
     if (t.shape.length !== x.shape.length || t.shape.some((d, i) => d !== x.shape[i])) {
@@ -127,6 +128,6 @@ export function discretizedGaussianLogLikelihood(
   });
 }
 
-function asTensor(v: TensorLike): tf.Tensor {
+function asTensor(v: TensorLike): Tensor {
   return typeof v === "number" ? tf.scalar(v, "float32") : v;
 }

@@ -13,6 +13,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 
 /** A quantity a network can predict. */
 export type PredictionKind = "eps" | "x0" | "v" | "prev_x" | "score";
@@ -26,21 +27,21 @@ export const PREDICTION_KINDS: readonly PredictionKind[] = ["eps", "x0", "v", "p
  */
 export interface StepCoefficients {
   /** √ᾱ_t. */
-  sqrtAlphasCumprod: tf.Tensor;
+  sqrtAlphasCumprod: Tensor;
   /** √(1 − ᾱ_t). */
-  sqrtOneMinusAlphasCumprod: tf.Tensor;
+  sqrtOneMinusAlphasCumprod: Tensor;
   /** √(1/ᾱ_t). */
-  sqrtRecipAlphasCumprod: tf.Tensor;
+  sqrtRecipAlphasCumprod: Tensor;
   /** √(1/ᾱ_t − 1). */
-  sqrtRecipm1AlphasCumprod: tf.Tensor;
+  sqrtRecipm1AlphasCumprod: Tensor;
   /** Posterior mean coefficient of x_0. */
-  posteriorMeanCoef1: tf.Tensor;
+  posteriorMeanCoef1: Tensor;
   /** Posterior mean coefficient of x_t. */
-  posteriorMeanCoef2: tf.Tensor;
+  posteriorMeanCoef2: Tensor;
   /** 1/coef1. */
-  recipPosteriorMeanCoef1: tf.Tensor;
+  recipPosteriorMeanCoef1: Tensor;
   /** coef2/coef1. */
-  posteriorMeanCoef2OverCoef1: tf.Tensor;
+  posteriorMeanCoef2OverCoef1: Tensor;
 }
 
 /**
@@ -61,10 +62,10 @@ export interface StepCoefficients {
  * ```
  */
 export function xstartFromEps(
-  xt: tf.Tensor,
-  eps: tf.Tensor,
+  xt: Tensor,
+  eps: Tensor,
   c: Pick<StepCoefficients, "sqrtRecipAlphasCumprod" | "sqrtRecipm1AlphasCumprod">,
-): tf.Tensor {
+): Tensor {
   return tf.tidy(() =>
     tf.sub(tf.mul(c.sqrtRecipAlphasCumprod, xt), tf.mul(c.sqrtRecipm1AlphasCumprod, eps))
   );
@@ -88,10 +89,10 @@ export function xstartFromEps(
  * ```
  */
 export function epsFromXstart(
-  xt: tf.Tensor,
-  x0: tf.Tensor,
+  xt: Tensor,
+  x0: Tensor,
   c: Pick<StepCoefficients, "sqrtRecipAlphasCumprod" | "sqrtRecipm1AlphasCumprod">,
-): tf.Tensor {
+): Tensor {
   return tf.tidy(() =>
     tf.div(tf.sub(tf.mul(c.sqrtRecipAlphasCumprod, xt), x0), c.sqrtRecipm1AlphasCumprod)
   );
@@ -116,10 +117,10 @@ export function epsFromXstart(
  * ```
  */
 export function xstartFromXprev(
-  xt: tf.Tensor,
-  xprev: tf.Tensor,
+  xt: Tensor,
+  xprev: Tensor,
   c: Pick<StepCoefficients, "recipPosteriorMeanCoef1" | "posteriorMeanCoef2OverCoef1">,
-): tf.Tensor {
+): Tensor {
   return tf.tidy(() =>
     tf.sub(tf.mul(c.recipPosteriorMeanCoef1, xprev), tf.mul(c.posteriorMeanCoef2OverCoef1, xt))
   );
@@ -143,10 +144,10 @@ export function xstartFromXprev(
  * ```
  */
 export function xstartFromV(
-  xt: tf.Tensor,
-  v: tf.Tensor,
+  xt: Tensor,
+  v: Tensor,
   c: Pick<StepCoefficients, "sqrtAlphasCumprod" | "sqrtOneMinusAlphasCumprod">,
-): tf.Tensor {
+): Tensor {
   return tf.tidy(() =>
     tf.sub(tf.mul(c.sqrtAlphasCumprod, xt), tf.mul(c.sqrtOneMinusAlphasCumprod, v))
   );
@@ -170,10 +171,10 @@ export function xstartFromV(
  * ```
  */
 export function vFromXstartEps(
-  x0: tf.Tensor,
-  eps: tf.Tensor,
+  x0: Tensor,
+  eps: Tensor,
   c: Pick<StepCoefficients, "sqrtAlphasCumprod" | "sqrtOneMinusAlphasCumprod">,
-): tf.Tensor {
+): Tensor {
   return tf.tidy(() =>
     tf.sub(tf.mul(c.sqrtAlphasCumprod, eps), tf.mul(c.sqrtOneMinusAlphasCumprod, x0))
   );
@@ -205,16 +206,16 @@ export function vFromXstartEps(
  * ```
  */
 export function convertPrediction(
-  value: tf.Tensor,
-  xt: tf.Tensor,
+  value: Tensor,
+  xt: Tensor,
   c: StepCoefficients,
   kinds: { from: PredictionKind; to: PredictionKind },
-): tf.Tensor {
+): Tensor {
   const { from, to } = kinds;
   if (from === to) return tf.clone(value);
   return tf.tidy(() => {
-    let x0: tf.Tensor;
-    let eps: tf.Tensor;
+    let x0: Tensor;
+    let eps: Tensor;
     switch (from) {
       case "eps":
         eps = value;

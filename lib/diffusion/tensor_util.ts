@@ -7,6 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { MaybePromise, Model, Returned } from "./types.ts";
+import type { Tensor, Tensor1D } from "../types.ts";
 
 /**
  * Mean over every non-batch axis (improved-diffusion `mean_flat`), computed as sum / count like
@@ -23,16 +24,16 @@ import type { MaybePromise, Model, Returned } from "./types.ts";
  * console.log(await m.data()); // Float32Array [1.5, 4]
  * ```
  */
-export function meanFlat(x: tf.Tensor): tf.Tensor1D {
-  if (x.rank < 2) return tf.clone(x) as tf.Tensor1D;
+export function meanFlat(x: Tensor): Tensor1D {
+  if (x.rank < 2) return tf.clone(x) as Tensor1D;
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
   const count = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  return tf.tidy(() => tf.div(tf.sum(x, axes), count)) as tf.Tensor1D;
+  return tf.tidy(() => tf.div(tf.sum(x, axes), count)) as Tensor1D;
 }
 
-const stopGradientOp = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const x = inputs[0] as tf.Tensor;
-  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+const stopGradientOp = tf.customGrad((...inputs: (Tensor | tf.GradSaveFunc)[]) => {
+  const x = inputs[0] as Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: Tensor) => tf.zerosLike(dy) };
 });
 
 /**
@@ -49,12 +50,12 @@ const stopGradientOp = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]
  * console.log(await g.data()); // Float32Array [3]
  * ```
  */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
+export function stopGradient<T extends Tensor>(x: T): T {
   return stopGradientOp(x) as T;
 }
 
 /** Reshapes a `[B]` tensor to `[B, 1, …, 1]` of the given rank, for broadcasting. */
-export function toBroadcast(v: tf.Tensor, rank: number): tf.Tensor {
+export function toBroadcast(v: Tensor, rank: number): Tensor {
   const b = v.shape[0] ?? 1;
   return tf.reshape(v, [b, ...new Array<number>(rank - 1).fill(1)]);
 }
@@ -83,7 +84,7 @@ export function nextTensorId(): number {
 }
 
 /** Disposes `t` if it was created at or after `mark` (see {@linkcode nextTensorId}). */
-export function disposeIfCreatedSince(t: tf.Tensor, mark: number): void {
+export function disposeIfCreatedSince(t: Tensor, mark: number): void {
   if (t.id >= mark && !t.isDisposed) t.dispose();
 }
 
@@ -97,16 +98,16 @@ export function disposeIfCreatedSince(t: tf.Tensor, mark: number): void {
  */
 export function applyModel<R>(
   model: Model,
-  x: tf.Tensor,
-  t: tf.Tensor,
-  mapT: (t: tf.Tensor) => tf.Tensor,
-  finish: (out: tf.Tensor) => R,
+  x: Tensor,
+  t: Tensor,
+  mapT: (t: Tensor) => Tensor,
+  finish: (out: Tensor) => R,
 ): MaybePromise<R> {
   if (isAsyncFunction(model)) {
     return (async () => {
       const mark = nextTensorId();
       const tm = mapT(t);
-      let out: tf.Tensor;
+      let out: Tensor;
       try {
         out = await model(x, tm);
       } finally {
@@ -146,10 +147,10 @@ export function asReturned<F, R>(v: MaybePromise<R>): Returned<F, R> {
   return v as unknown as Returned<F, R>;
 }
 
-function checkIsTensor(out: unknown): asserts out is tf.Tensor {
+function checkIsTensor(out: unknown): asserts out is Tensor {
   if (!(out instanceof tf.Tensor)) {
     throw new TypeError(
-      `Cannot use the model output as it is not a tf.Tensor: current value is ${String(out)}`,
+      `Cannot use the model output as it is not a Tensor: current value is ${String(out)}`,
     );
   }
 }
@@ -158,14 +159,14 @@ function checkIsTensor(out: unknown): asserts out is tf.Tensor {
  * Draws N(0, 1) noise of a shape, seeded when `seed` is given (tfjs' seeded alea generator,
  * identical on every backend).
  */
-export function gaussian(shape: readonly number[], seed?: number): tf.Tensor {
+export function gaussian(shape: readonly number[], seed?: number): Tensor {
   return seed === undefined
     ? tf.randomNormal([...shape], 0, 1, "float32")
     : tf.randomNormal([...shape], 0, 1, "float32", seed);
 }
 
 /** Throws unless `a` and `b` have the same shape. */
-export function checkSameShape(what: string, a: tf.Tensor, b: tf.Tensor): void {
+export function checkSameShape(what: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new TypeError(
       `Cannot ${what} as the shapes differ: current shapes are [${a.shape}] and [${b.shape}]`,

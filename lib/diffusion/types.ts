@@ -5,7 +5,7 @@
  * @module
  */
 
-import type * as tf from "@tensorflow/tfjs";
+import type { Tensor, Tensor1D, Tensor2D } from "../types.ts";
 
 /**
  * What the network predicts (improved-diffusion `ModelMeanType`, plus `v`):
@@ -46,14 +46,14 @@ export const LOSS_TYPES: readonly LossType[] = ["mse", "rescaled_mse", "kl", "re
  * timesteps, or float32 when timesteps are rescaled. For learned variance types the output carries
  * the variance values after the mean output on the last axis (`[..., 2C]`).
  */
-export type SyncModel = (xt: tf.Tensor, t: tf.Tensor) => tf.Tensor;
+export type SyncModel = (xt: Tensor, t: Tensor) => Tensor;
 
 /**
  * A network that returns a Promise. It must be declared `async` (elbo detects async functions to
  * avoid running them inside `tf.tidy`) and should tidy its own intermediates. Its output is
  * disposed once used if the call created it.
  */
-export type AsyncModel = (xt: tf.Tensor, t: tf.Tensor) => Promise<tf.Tensor>;
+export type AsyncModel = (xt: Tensor, t: Tensor) => Promise<Tensor>;
 
 /** A network, synchronous or `async`. */
 export type Model = SyncModel | AsyncModel;
@@ -106,17 +106,17 @@ export interface GaussianDiffusionOptions {
 /** The forward posterior q(x_{t−1} | x_t, x_0), or q(x_t | x_0): tensors of x's shape. */
 export interface MeanVariance {
   /** The mean. */
-  mean: tf.Tensor;
+  mean: Tensor;
   /** The variance. */
-  variance: tf.Tensor;
+  variance: Tensor;
   /** The log variance (clipped at t = 0 for the posterior). */
-  logVariance: tf.Tensor;
+  logVariance: Tensor;
 }
 
 /** p_θ(x_{t−1} | x_t) and the model's x_0 prediction, all of x_t's shape. */
 export interface PMeanVariance extends MeanVariance {
   /** The (processed, possibly clipped) prediction of x_0. */
-  predXstart: tf.Tensor;
+  predXstart: Tensor;
 }
 
 /** Options of `GaussianDiffusion.pMeanVariance`. */
@@ -130,7 +130,7 @@ export interface PMeanVarianceOptions {
    * Applied to the x_0 prediction before clipping (improved-diffusion `denoised_fn`).
    * @default {undefined}
    */
-  denoisedFn?: (x0: tf.Tensor) => tf.Tensor;
+  denoisedFn?: (x0: Tensor) => Tensor;
 }
 
 /** Options that supply or seed Gaussian noise. */
@@ -139,7 +139,7 @@ export interface NoiseOptions {
    * The noise to use (same shape as the data).
    * @default {undefined} (fresh N(0, I) noise)
    */
-  noise?: tf.Tensor;
+  noise?: Tensor;
   /**
    * Seed for the fresh noise when `noise` is not given.
    * @default {undefined} (unseeded)
@@ -150,19 +150,19 @@ export interface NoiseOptions {
 /** Per-example training losses, each `[B]`. */
 export interface TrainingLosses {
   /** The loss to minimise. */
-  loss: tf.Tensor1D;
+  loss: Tensor1D;
   /** The mean-squared error term (mse loss types). */
-  mse?: tf.Tensor1D;
+  mse?: Tensor1D;
   /** The VLB term in bits/dim (mse loss types with a learned variance). */
-  vb?: tf.Tensor1D;
+  vb?: Tensor1D;
 }
 
 /** One VLB term (improved-diffusion `_vb_terms_bpd`). */
 export interface VbTerms {
   /** Bits per dimension: the decoder NLL at t = 0, KL(q ‖ p) otherwise. `[B]`. */
-  output: tf.Tensor1D;
+  output: Tensor1D;
   /** The model's x_0 prediction. */
-  predXstart: tf.Tensor;
+  predXstart: Tensor;
 }
 
 /** Options of `GaussianDiffusion.calcBpdLoop`. */
@@ -177,7 +177,7 @@ export interface CalcBpdOptions {
    * one that already existed (e.g. from a precomputed array) is left alone.
    * @default {undefined} (fresh N(0, I) noise per step)
    */
-  noise?: (t: number) => tf.Tensor;
+  noise?: (t: number) => Tensor;
   /**
    * Seed of the default per-step noise.
    * @default {undefined} (unseeded)
@@ -198,15 +198,15 @@ export interface CalcBpdOptions {
  */
 export interface BpdResult {
   /** Σ_t vb + prior, per example. `[B]`. */
-  totalBpd: tf.Tensor1D;
+  totalBpd: Tensor1D;
   /** KL(q(x_{T}|x_0) ‖ N(0, I)) in bits/dim. `[B]`. */
-  priorBpd: tf.Tensor1D;
+  priorBpd: Tensor1D;
   /** VLB terms in bits/dim. `[B, T]`, column j ↔ t = timesteps[j]. */
-  vb: tf.Tensor2D;
+  vb: Tensor2D;
   /** Mean squared error of the x_0 prediction. `[B, T]`. */
-  xstartMse: tf.Tensor2D;
+  xstartMse: Tensor2D;
   /** Mean squared error of the ε derived from the x_0 prediction. `[B, T]`. */
-  mse: tf.Tensor2D;
+  mse: Tensor2D;
   /** The step of each column: [T − 1, …, 0]. */
   timesteps: number[];
 }
@@ -217,7 +217,7 @@ export interface PSampleOptions<C extends CondFn = SyncModel> extends PMeanVaria
    * The Gaussian noise z of this step.
    * @default {undefined} (fresh N(0, I))
    */
-  noise?: tf.Tensor;
+  noise?: Tensor;
   /**
    * Seed for fresh noise.
    * @default {undefined} (unseeded)
@@ -242,9 +242,9 @@ export interface DdimSampleOptions<C extends CondFn = SyncModel> extends PSample
 /** One reverse step: the sample x_{t−1} and the x_0 prediction used. */
 export interface SampleResult {
   /** x_{t−1}. */
-  sample: tf.Tensor;
+  sample: Tensor;
   /** The x_0 prediction. */
-  predXstart: tf.Tensor;
+  predXstart: Tensor;
 }
 
 /** Options of the sampling loops. */
@@ -253,13 +253,13 @@ export interface SampleLoopOptions<C extends CondFn = SyncModel> extends PMeanVa
    * The starting x_T (not disposed).
    * @default {undefined} (fresh N(0, I))
    */
-  noise?: tf.Tensor;
+  noise?: Tensor;
   /**
    * The noise z used at step t. A tensor the callback creates is disposed after use; one that
    * already existed is left alone.
    * @default {undefined} (fresh N(0, I))
    */
-  stepNoise?: (t: number) => tf.Tensor;
+  stepNoise?: (t: number) => Tensor;
   /**
    * Seed for x_T and every step's noise (each drawn with a seed derived from it).
    * @default {undefined} (unseeded)

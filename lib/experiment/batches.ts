@@ -14,9 +14,13 @@ import {
 import type { Dataset } from "../data/dataset.ts";
 import type { Json } from "../graph/node.ts";
 import type { BatchSource } from "../train/fit.ts";
+import { quantize8 } from "./toy.ts";
+import type { Tensor } from "../types.ts";
 
 /** Which graph input receives the inputs (`x`) and which the labels (int32 `[B]`). */
 export interface FeedNames {
+  /** Round inputs to the 8-bit grid on [−1, 1] (toy points for a discrete likelihood). @default false */
+  quantize?: boolean;
   /** Graph input for the data. @default "x" */
   x?: string;
   /** Graph input for the labels, if the graph takes them. */
@@ -50,7 +54,8 @@ export function batchSource(
   return {
     next() {
       const b = it.nextBatch();
-      const out: Record<string, tf.Tensor> = { [xName]: tf.tensor(b.x, b.shape, "float32") };
+      const x = feeds.quantize ? quantize8(b.x) : b.x;
+      const out: Record<string, Tensor> = { [xName]: tf.tensor(x, b.shape, "float32") };
       if (feeds.labels) out[feeds.labels] = tf.tensor1d(Int32Array.from(b.labels), "int32");
       return out;
     },
@@ -85,7 +90,7 @@ export function* splitBatches(
   dataset: Dataset,
   options: Omit<BatchIteratorOptions, "resume" | "shuffle" | "dropLast"> & { limit?: number },
   feeds: FeedNames = {},
-): Generator<Record<string, tf.Tensor>> {
+): Generator<Record<string, Tensor>> {
   const split = options.split ?? "test";
   const n = Math.min(dataset[split].n, options.limit ?? Infinity);
   const bs = options.batchSize ?? 128;
@@ -99,7 +104,7 @@ export function* splitBatches(
     const f = src.next();
     const take = Math.min(bs, n - done);
     if (f[feeds.x ?? "x"]!.shape[0]! > take) {
-      const sliced: Record<string, tf.Tensor> = {};
+      const sliced: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(f)) {
         sliced[k] = tf.slice(t, 0, take);
         t.dispose();

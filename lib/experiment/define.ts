@@ -11,7 +11,6 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
 import { compile, type Compiled } from "../graph/compile.ts";
 import type { Graph } from "../graph/graph.ts";
 import type { Json } from "../graph/node.ts";
@@ -34,6 +33,7 @@ import type {
   TrainContext,
 } from "../sweep/types.ts";
 import { initBackend } from "../backend/mod.ts";
+import type { Tensor } from "../types.ts";
 
 /** Training settings: everything besides the graph that decides what a training produces. */
 export interface TrainSettings {
@@ -70,7 +70,7 @@ export interface TrainHooks {
   /** Refs to hand to `afterStep`. */
   keep?: string[];
   /** Called after every step with the kept tensors. */
-  afterStep?: (step: number, kept: Record<string, tf.Tensor>) => void | Promise<void>;
+  afterStep?: (step: number, kept: Record<string, Tensor>) => void | Promise<void>;
   /** State saved in checkpoints. */
   parts?: Record<string, StatefulPart>;
 }

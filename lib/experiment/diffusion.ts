@@ -19,6 +19,7 @@ import {
   type SyncModel,
 } from "../diffusion/mod.ts";
 import { splitBatches } from "./batches.ts";
+import type { Tensor } from "../types.ts";
 
 /** Which refs of the graph are the network's inputs and output. */
 export interface NetRefs {
@@ -35,7 +36,7 @@ export interface NetRefs {
 /** Class conditioning at sampling or evaluation time. */
 export interface Conditioning {
   /** Labels `[B]` (int32). */
-  labels: tf.Tensor;
+  labels: Tensor;
   /** The null class id used for the unconditional prediction. */
   nullClass: number;
   /** Classifier-free guidance strength; omit for the conditional model alone. */
@@ -62,8 +63,8 @@ export function modelFn(
   refs: NetRefs,
   cond?: Conditioning,
 ): SyncModel {
-  const run = (xt: tf.Tensor, t: tf.Tensor, y?: tf.Tensor) => {
-    const feeds: Record<string, tf.Tensor> = { [refs.xt]: xt, [refs.t]: t };
+  const run = (xt: Tensor, t: Tensor, y?: Tensor) => {
+    const feeds: Record<string, Tensor> = { [refs.xt]: xt, [refs.t]: t };
     if (refs.y !== undefined && y !== undefined) feeds[refs.y] = y;
     return compiled.run([refs.out], feeds)[refs.out]!;
   };
@@ -117,12 +118,13 @@ export interface NllResult {
  */
 export async function testNll(
   d: GaussianDiffusion,
-  model: SyncModel | ((labels: tf.Tensor) => SyncModel),
+  model: SyncModel | ((labels: Tensor) => SyncModel),
   data: Dataset,
   options: {
     images: number;
     batchSize?: number;
     flatten?: boolean;
+    quantize?: boolean;
     seed?: number;
     conditional?: boolean;
     progress?: (done: number, total: number) => void;
@@ -137,18 +139,18 @@ export async function testNll(
   const perT = new Float64Array(T);
   let n = 0, sum = 0, sumSq = 0, prior = 0;
   const bs = options.batchSize ?? 100;
+  const toy = data.kind === "toy";
   for (
     const f of splitBatches(data, {
       split: "test",
       batchSize: bs,
-      transform: "symmetric",
-      flatten: options.flatten ?? false,
+      ...(toy ? {} : { transform: "symmetric" as const, flatten: options.flatten ?? false }),
       limit: options.images,
-    }, { labels: "y" })
+    }, { labels: "y", quantize: options.quantize ?? false })
   ) {
     const x0 = f.x!;
     const m = options.conditional
-      ? (model as (labels: tf.Tensor) => SyncModel)(f.y!)
+      ? (model as (labels: Tensor) => SyncModel)(f.y!)
       : model as SyncModel;
     const r = await d.calcBpdLoop(m, x0, {
       clipDenoised: true,
@@ -204,7 +206,7 @@ export async function sample(
   model: SyncModel,
   shape: number[],
   options: { sampler: Sampler; seed: number; condFn?: CondFn },
-): Promise<tf.Tensor> {
+): Promise<Tensor> {
   const s = options.sampler;
   const extra = options.condFn ? { condFn: options.condFn } : {};
   switch (s.kind) {

@@ -7,6 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Compiled } from "../graph/compile.ts";
+import type { Tensor } from "../types.ts";
 
 /** Mean and standard error of each term over the examples. */
 export interface TermStats {
@@ -33,7 +34,7 @@ export interface TermStats {
  */
 export async function evaluateTerms(
   compiled: Compiled<string>,
-  batches: Iterable<Record<string, tf.Tensor>>,
+  batches: Iterable<Record<string, Tensor>>,
   options: { step?: number } = {},
 ): Promise<TermStats> {
   const sums: Record<string, number> = {}, sq: Record<string, number> = {};

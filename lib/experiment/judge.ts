@@ -15,10 +15,11 @@ import { graph } from "../graph/graph.ts";
 import { crossEntropy } from "../nodes/classifier.ts";
 import { mlp } from "../nodes/vae.ts";
 import { batchSource } from "./batches.ts";
+import type { Tensor } from "../types.ts";
 
 const judges = new Map<string, Promise<Compiled<string>>>();
 
-async function train(data: ImageDataset): Promise<Compiled<string>> {
+function train(data: ImageDataset): Compiled<string> {
   const [h, w, c] = data.shape;
   const g = graph({ x: `B,${h * w * c}`, y: "B" })
     .add("net", mlp({ hidden: [256], out: data.numClasses }), { x: "x" })
@@ -48,9 +49,9 @@ async function train(data: ImageDataset): Promise<Compiled<string>> {
  * @param images `[N, H, W, C]` or `[N, D]` in [−1, 1].
  * @returns `[N, K]` probabilities.
  */
-export async function judgeProbs(data: ImageDataset, images: tf.Tensor): Promise<tf.Tensor> {
+export async function judgeProbs(data: ImageDataset, images: Tensor): Promise<Tensor> {
   let j = judges.get(data.name);
-  if (j === undefined) judges.set(data.name, j = train(data));
+  if (j === undefined) judges.set(data.name, j = Promise.resolve().then(() => train(data)));
   const judge = await j;
   return tf.tidy(() =>
     tf.softmax(judge.run(["net.y"], { x: tf.reshape(images, [images.shape[0]!, -1]) })["net.y"])
@@ -69,7 +70,7 @@ export async function judgeProbs(data: ImageDataset, images: tf.Tensor): Promise
  * const score = await judgeScore(env.data, samples);
  * ```
  */
-export async function judgeScore(data: ImageDataset, images: tf.Tensor): Promise<number> {
+export async function judgeScore(data: ImageDataset, images: Tensor): Promise<number> {
   const p = await judgeProbs(data, images);
   const v = tf.tidy(() => {
     const py = tf.mean(p, 0, true); // [1, K]
@@ -91,8 +92,8 @@ export async function judgeScore(data: ImageDataset, images: tf.Tensor): Promise
  */
 export async function judgeAccuracy(
   data: ImageDataset,
-  images: tf.Tensor,
-  labels: tf.Tensor,
+  images: Tensor,
+  labels: Tensor,
 ): Promise<number> {
   const p = await judgeProbs(data, images);
   const hit = tf.tidy(() =>

@@ -10,3 +10,5 @@ export * from "./batches.ts";
 export * from "./evaluate.ts";
 export * from "./diffusion.ts";
 export * from "./judge.ts";
+export * from "./toy.ts";
+export * from "./iwae.ts";

@@ -12,6 +12,7 @@ import type { NodeContext, ParamInit, ParamSpec } from "./node.ts";
 import { deriveSeed } from "../data/random.ts";
 import { RandomStream } from "./rng.ts";
 import { Adam } from "../train/adam.ts";
+import type { Scalar, Tensor, Variable } from "../types.ts";
 
 /** Optimiser settings. Adam is the only optimiser so far; the union leaves room for more. */
 export interface OptimizerSpec {
@@ -58,14 +59,14 @@ export interface RunOptions {
 /** What one train step returns: the weighted total and each loss term's batch mean (scalars). */
 export interface StepResult {
   /** Σ weight · mean(term). */
-  total: tf.Scalar;
+  total: Scalar;
   /** Batch mean of each loss term, by loss name. */
-  terms: Record<string, tf.Scalar>;
+  terms: Record<string, Scalar>;
   /** Tensors the caller asked to keep (`keep` option), by ref. The caller disposes them. */
-  kept: Record<string, tf.Tensor>;
+  kept: Record<string, Tensor>;
 }
 
-function initTensor(spec: ParamSpec, seed: number): tf.Tensor {
+function initTensor(spec: ParamSpec, seed: number): Tensor {
   const shape = spec.shape;
   const fanIn = shape.length >= 2 ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : shape[0] ?? 1;
   const fanOut = shape.length >= 1 ? shape[shape.length - 1]! : 1;
@@ -86,7 +87,7 @@ function initTensor(spec: ParamSpec, seed: number): tf.Tensor {
 let compileCount = 0;
 
 /** A node's output must have the shape the build inferred (the batch size aside). */
-function checkShape(n: ResolvedNode, output: string, t: tf.Tensor): void {
+function checkShape(n: ResolvedNode, output: string, t: Tensor): void {
   const want = n.outputs.get(output)!;
   const ok = t.rank === want.length && want.every((d, i) => d === "B" || d === t.shape[i]);
   if (!ok) {
@@ -103,16 +104,16 @@ export class Compiled<R extends string = string> {
   /** The graph it was compiled from. */
   readonly graph: Graph<R>;
   /** Every variable, by `node/param`. Trainable and state variables alike. */
-  readonly variables: ReadonlyMap<string, tf.Variable>;
+  readonly variables: ReadonlyMap<string, Variable>;
   /** The optimiser's settings. */
   readonly optimizerSpec: OptimizerSpec;
   /** The optimiser (its state is checkpointed). */
   readonly optimizer: Adam;
   /** The run seed. */
   readonly seed: number;
-  readonly #params = new Map<string, Record<string, tf.Variable>>();
-  readonly #state = new Map<string, Record<string, tf.Variable>>();
-  readonly #trainable: tf.Variable[] = [];
+  readonly #params = new Map<string, Record<string, Variable>>();
+  readonly #state = new Map<string, Record<string, Variable>>();
+  readonly #trainable: Variable[] = [];
   readonly #plans = new Map<string, Plan>();
 
   /** @internal Use {@linkcode compile}. */
@@ -121,10 +122,10 @@ export class Compiled<R extends string = string> {
     this.graph = graph;
     this.seed = options.seed ?? 0;
     this.optimizerSpec = options.optimizer ?? { kind: "adam", lr: 1e-3 };
-    const vars = new Map<string, tf.Variable>();
+    const vars = new Map<string, Variable>();
     for (const n of graph.nodes) {
-      const params: Record<string, tf.Variable> = {};
-      const state: Record<string, tf.Variable> = {};
+      const params: Record<string, Variable> = {};
+      const state: Record<string, Variable> = {};
       for (const [p, spec] of Object.entries(n.params)) {
         const name = `${n.name}/${p}`;
         const trainable = spec.trainable !== false;
@@ -148,7 +149,7 @@ export class Compiled<R extends string = string> {
   }
 
   /** The trainable variables, in graph order. */
-  get trainable(): readonly tf.Variable[] {
+  get trainable(): readonly Variable[] {
     return this.#trainable;
   }
 
@@ -184,12 +185,12 @@ export class Compiled<R extends string = string> {
    */
   run<T extends R>(
     targets: readonly T[],
-    feeds: Partial<Record<R, tf.Tensor>>,
+    feeds: Partial<Record<R, Tensor>>,
     options: RunOptions = {},
-  ): Record<T, tf.Tensor> {
+  ): Record<T, Tensor> {
     const fedRefs = Object.keys(feeds) as R[];
     const plan = this.plan(targets, fedRefs.filter((r) => !this.graph.inputs.has(r)));
-    const values = new Map<string, tf.Tensor>(Object.entries(feeds) as [string, tf.Tensor][]);
+    const values = new Map<string, Tensor>(Object.entries(feeds) as [string, Tensor][]);
     for (const input of this.graph.inputs.keys()) {
       if (!values.has(input) && plan.nodes.some((n) => this.#reads(n, input))) {
         throw new TypeError(
@@ -198,7 +199,7 @@ export class Compiled<R extends string = string> {
       }
     }
     for (const name of plan.nodes) this.#runNode(this.graph.node(name), values, options);
-    const out = {} as Record<T, tf.Tensor>;
+    const out = {} as Record<T, Tensor>;
     for (const t of targets) out[t] = values.get(t)!;
     return out;
   }
@@ -207,8 +208,8 @@ export class Compiled<R extends string = string> {
     return Object.values(this.graph.node(node).wiring).includes(ref);
   }
 
-  #runNode(n: ResolvedNode, values: Map<string, tf.Tensor>, options: RunOptions): void {
-    const inputs: Record<string, tf.Tensor> = {};
+  #runNode(n: ResolvedNode, values: Map<string, Tensor>, options: RunOptions): void {
+    const inputs: Record<string, Tensor> = {};
     for (const [key, ref] of Object.entries(n.wiring)) {
       const v = values.get(ref);
       if (v === undefined) {
@@ -235,7 +236,7 @@ export class Compiled<R extends string = string> {
         throw new RangeError(`Cannot read dim '${sym}' of node '${n.name}' as it is not bound`);
       },
     };
-    const out = n.node.spec.fn(inputs, ctx) as Record<string, tf.Tensor>;
+    const out = n.node.spec.fn(inputs, ctx) as Record<string, Tensor>;
     for (const o of n.outputs.keys()) {
       const t = out[o];
       if (t === undefined) {
@@ -256,9 +257,9 @@ export class Compiled<R extends string = string> {
    * @returns Per-example terms by loss name, the weighted total (scalar), and the extra refs.
    */
   losses(
-    feeds: Partial<Record<R, tf.Tensor>>,
+    feeds: Partial<Record<R, Tensor>>,
     options: RunOptions & { extra?: readonly R[] } = {},
-  ): { total: tf.Scalar; terms: Record<string, tf.Tensor>; extra: Record<string, tf.Tensor> } {
+  ): { total: Scalar; terms: Record<string, Tensor>; extra: Record<string, Tensor> } {
     const losses = this.graph.losses;
     if (losses.length === 0) {
       throw new TypeError("Cannot compute losses as the graph has none: add terms with loss()");
@@ -266,14 +267,14 @@ export class Compiled<R extends string = string> {
     const refs = losses.map((l) => `${l.name}.loss` as R);
     const extraRefs = options.extra ?? [];
     const out = this.run([...refs, ...extraRefs], feeds, options);
-    const terms: Record<string, tf.Tensor> = {};
-    let total: tf.Scalar = tf.scalar(0);
+    const terms: Record<string, Tensor> = {};
+    let total: Scalar = tf.scalar(0);
     for (const l of losses) {
       const t = out[`${l.name}.loss` as R];
       terms[l.name] = t;
       if (l.weight !== 0) total = tf.add(total, tf.mul(tf.mean(t), l.weight!));
     }
-    const extra: Record<string, tf.Tensor> = {};
+    const extra: Record<string, Tensor> = {};
     for (const r of extraRefs) extra[r] = out[r];
     return { total, terms, extra };
   }
@@ -287,7 +288,7 @@ export class Compiled<R extends string = string> {
    * @returns The total and per-term batch means, as scalars the caller reads asynchronously.
    */
   trainStep(
-    feeds: Partial<Record<R, tf.Tensor>>,
+    feeds: Partial<Record<R, Tensor>>,
     step: number,
     options: { keep?: readonly R[] } = {},
   ): StepResult {
@@ -295,14 +296,14 @@ export class Compiled<R extends string = string> {
       throw new TypeError("Cannot train as the graph has no trainable parameters");
     }
     return tf.tidy(() => {
-      let terms: Record<string, tf.Scalar> = {};
-      let kept: Record<string, tf.Tensor> = {};
+      let terms: Record<string, Scalar> = {};
+      let kept: Record<string, Tensor> = {};
       const keep = options.keep ?? [];
       const { value, grads } = tf.variableGrads(() => {
         const r = this.losses(feeds, { training: true, step, extra: keep });
         // variableGrads disposes everything but its result: keep what the caller reads.
         terms = Object.fromEntries(
-          Object.entries(r.terms).map(([k, t]) => [k, tf.keep(tf.mean(t) as tf.Scalar)]),
+          Object.entries(r.terms).map(([k, t]) => [k, tf.keep(tf.mean(t) as Scalar)]),
         );
         kept = Object.fromEntries(Object.entries(r.extra).map(([k, t]) => [k, tf.keep(t)]));
         return r.total;
@@ -322,7 +323,7 @@ export class Compiled<R extends string = string> {
   }
 }
 
-function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): tf.Tensor[] {
+function clipByGlobalNorm(grads: Tensor[], maxNorm: number): Tensor[] {
   const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
   const scale = tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)));
   return grads.map((g) => tf.mul(g, scale));

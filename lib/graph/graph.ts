@@ -35,6 +35,8 @@ export type GraphErrorCode =
 /** A graph wiring error, raised by {@linkcode GraphBuilder.build}. */
 export class GraphError extends Error {
   /**
+   * Creates a wiring error.
+   *
    * @param code What kind of mistake it is (stable, for tests and tools).
    * @param message The Deno-style message naming the problem and the fix.
    */

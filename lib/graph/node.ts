@@ -5,12 +5,10 @@
  * @module
  */
 
-import type * as tf from "@tensorflow/tfjs";
 import type { RandomStream } from "./rng.ts";
 import { parseShape, type SpecDim } from "./shape.ts";
-
-/** A JSON value: everything sweepable and every node config is one. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import type { Json, Tensor, Variable } from "../types.ts";
+export type { Json };
 
 /** How a parameter is initialised. Limits and standard deviations are explicit numbers. */
 export type ParamInit =
@@ -40,9 +38,9 @@ export interface ParamContext {
 /** What a node's `fn` receives besides its inputs. */
 export interface NodeContext {
   /** This node's trainable parameters, by the names `params` gave them. */
-  params: Readonly<Record<string, tf.Variable>>;
+  params: Readonly<Record<string, Variable>>;
   /** This node's non-trainable parameters (state it may `assign` while training). */
-  state: Readonly<Record<string, tf.Variable>>;
+  state: Readonly<Record<string, Variable>>;
   /** This node's random stream at the current step; use it for every random draw. */
   rng: RandomStream;
   /** True inside the training plan (dropout, label dropout, state updates). */
@@ -55,8 +53,8 @@ export interface NodeContext {
 
 /** The tensors a node's `fn` receives: required inputs, plus optional ones when wired. */
 export type NodeInputs<I extends string, OI extends string> =
-  & { [K in I]: tf.Tensor }
-  & { [K in OI]?: tf.Tensor };
+  & { [K in I]: Tensor }
+  & { [K in OI]?: Tensor };
 
 /** The runtime spec of a node. */
 export interface NodeSpec<I extends string, OI extends string, O extends string> {
@@ -82,7 +80,7 @@ export interface NodeSpec<I extends string, OI extends string, O extends string>
   fn: (
     inputs: NodeInputs<NoInfer<I>, NoInfer<OI>>,
     ctx: NodeContext,
-  ) => { [K in NoInfer<O>]: tf.Tensor };
+  ) => { [K in NoInfer<O>]: Tensor };
 }
 
 /** A defined node: its spec plus parsed shapes. Create with {@linkcode defineNode}. */
@@ -181,7 +179,7 @@ export interface LossSpec<I extends string, OI extends string> {
   /** Parameters, if the loss has any (e.g. a learned scale). */
   params?: (ctx: ParamContext) => Record<string, ParamSpec>;
   /** Per-example loss, shape `[B]`, in nats (or the unit the loss documents). */
-  fn: (inputs: NodeInputs<NoInfer<I>, NoInfer<OI>>, ctx: NodeContext) => tf.Tensor;
+  fn: (inputs: NodeInputs<NoInfer<I>, NoInfer<OI>>, ctx: NodeContext) => Tensor;
 }
 
 /**

@@ -10,6 +10,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { deriveSeed } from "../data/random.ts";
+import type { Tensor } from "../types.ts";
 
 /**
  * A named random stream at one step. Draw order within a step is part of the stream: the n-th
@@ -18,6 +19,8 @@ import { deriveSeed } from "../data/random.ts";
 export class RandomStream {
   #calls = 0;
   /**
+   * Creates the stream `name` of run `seed` at `step`.
+   *
    * @param seed The run seed.
    * @param name The stream name (the node name in a graph).
    * @param step The training step (or evaluation index).
@@ -52,7 +55,7 @@ export class RandomStream {
    * new RandomStream(0, "eps", 0).normal([2, 3]).shape; // [2, 3]
    * ```
    */
-  normal(shape: number[]): tf.Tensor {
+  normal(shape: number[]): Tensor {
     return tf.randomNormal(shape, 0, 1, "float32", this.nextSeed());
   }
 
@@ -70,7 +73,7 @@ export class RandomStream {
    * new RandomStream(0, "u", 0).uniform([4]).shape; // [4]
    * ```
    */
-  uniform(shape: number[], lo = 0, hi = 1): tf.Tensor {
+  uniform(shape: number[], lo = 0, hi = 1): Tensor {
     return tf.randomUniform(shape, lo, hi, "float32", this.nextSeed());
   }
 

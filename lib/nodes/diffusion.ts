@@ -21,6 +21,7 @@ import {
   type VarType,
 } from "../diffusion/mod.ts";
 import { activate, type Activation, dense, denseParams, timestepEmbedding } from "./layers.ts";
+import type { Tensor } from "../types.ts";
 
 /** A diffusion process as JSON: what a node's config (and so work sharing) records. */
 export interface DiffusionSpec {
@@ -100,14 +101,14 @@ export function forwardNoise(
     config: { ...spec, sampler: samplerName } as unknown as Json,
     fn: ({ x0, t, noise }, { rng }) => {
       const b = x0.shape[0]!;
-      let tt = t, w: tf.Tensor;
+      let tt = t, w: Tensor;
       if (tt === undefined) {
         const s = sampleTimesteps(ts.weights(), b, rng.host());
         tt = tf.tensor1d(s.t, "int32");
         w = tf.tensor1d(Float32Array.from(s.weights), "float32");
       } else w = tf.ones([b]);
       const eps = noise ?? rng.normal([...x0.shape]);
-      const xt = d.qSample(x0, tt, { noise: eps }) as tf.Tensor;
+      const xt = d.qSample(x0, tt, { noise: eps }) as Tensor;
       const v = d.convertPrediction(eps, xt, tt, { from: "eps", to: "v" });
       return { xt, eps, v, t: tt, weights: w };
     },
@@ -244,7 +245,7 @@ export function diffusionLoss(
     optionalInputs: { weights: "B" },
     config: spec as unknown as Json,
     fn: ({ x0, t, eps, out, weights }) => {
-      const r = d.trainingLosses(() => out, x0, t, { noise: eps }) as { loss: tf.Tensor };
+      const r = d.trainingLosses(() => out, x0, t, { noise: eps }) as { loss: Tensor };
       return weights === undefined ? r.loss : tf.mul(r.loss, weights);
     },
   });
@@ -268,7 +269,7 @@ export function importanceHook(
   refs: { t: string; weights: string; loss: string },
 ): {
   keep: string[];
-  afterStep: (step: number, kept: Record<string, tf.Tensor>) => Promise<void>;
+  afterStep: (step: number, kept: Record<string, Tensor>) => Promise<void>;
   parts: Record<string, { save(): Json; restore(s: Json): void }>;
 } {
   return {

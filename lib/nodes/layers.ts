@@ -7,6 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { ParamSpec } from "../graph/node.ts";
+import type { Tensor, Tensor2D, Variable } from "../types.ts";
 
 /** A nonlinearity. */
 export type Activation = "relu" | "silu" | "tanh" | "gelu" | "softplus" | "linear";
@@ -25,7 +26,7 @@ export type Activation = "relu" | "silu" | "tanh" | "gelu" | "softplus" | "linea
  * activate(tf.tensor1d([0]), "silu").shape; // [1]
  * ```
  */
-export function activate(x: tf.Tensor, kind: Activation): tf.Tensor {
+export function activate(x: Tensor, kind: Activation): Tensor {
   switch (kind) {
     case "relu":
       return tf.relu(x);
@@ -99,17 +100,17 @@ export function denseParams(
  * ```
  */
 export function dense(
-  x: tf.Tensor,
-  params: Readonly<Record<string, tf.Variable>>,
+  x: Tensor,
+  params: Readonly<Record<string, Variable>>,
   prefix: string,
-): tf.Tensor {
+): Tensor {
   const W = params[`${prefix}W`], b = params[`${prefix}b`];
   if (W === undefined || b === undefined) {
     throw new TypeError(
       `Cannot apply dense layer as parameters '${prefix}W'/'${prefix}b' are missing`,
     );
   }
-  return tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D), b); // [B, out]
+  return tf.add(tf.matMul(x as Tensor2D, W as Tensor2D), b); // [B, out]
 }
 
 /**
@@ -155,12 +156,12 @@ export function mlpParams(sizes: readonly number[], prefix = "l"): Record<string
  * ```
  */
 export function mlpForward(
-  x: tf.Tensor,
-  params: Readonly<Record<string, tf.Variable>>,
+  x: Tensor,
+  params: Readonly<Record<string, Variable>>,
   layers: number,
   activation: Activation,
   prefix = "l",
-): tf.Tensor {
+): Tensor {
   let h = x;
   for (let i = 0; i < layers; i++) {
     h = dense(h, params, `${prefix}${i}_`);
@@ -185,7 +186,7 @@ export function mlpForward(
  * timestepEmbedding(tf.tensor1d([0, 999], "int32"), 128).shape; // [2, 128]
  * ```
  */
-export function timestepEmbedding(t: tf.Tensor, dim: number, maxPeriod = 10000): tf.Tensor {
+export function timestepEmbedding(t: Tensor, dim: number, maxPeriod = 10000): Tensor {
   if (dim % 2 !== 0) {
     throw new RangeError(`Cannot embed timesteps as 'dim' must be even: current value is ${dim}`);
   }

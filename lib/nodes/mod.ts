@@ -10,3 +10,6 @@ export * from "./vae.ts";
 export * from "./diffusion.ts";
 export * from "./unet.ts";
 export * from "./classifier.ts";
+export * from "./autoencoders.ts";
+export * from "./vq.ts";
+export * from "./hvae.ts";

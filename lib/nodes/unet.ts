@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineNode, type Node, type ParamSpec } from "../graph/node.ts";
 import { activate, dense, denseParams, timestepEmbedding } from "./layers.ts";
+import type { Tensor, Tensor3D, Tensor4D, Variable } from "../types.ts";
 
 /** Options of {@linkcode unet}. */
 export interface UnetOptions {
@@ -35,9 +36,9 @@ function convParams(name: string, k: number, ci: number, co: number, zero = fals
   } as Record<string, ParamSpec>;
 }
 
-function conv(x: tf.Tensor, p: Readonly<Record<string, tf.Variable>>, name: string): tf.Tensor {
-  const W = p[`${name}_W`] as tf.Tensor4D;
-  return tf.add(tf.conv2d(x as tf.Tensor4D, W, 1, "same"), p[`${name}_b`]!); // [B, H, W, co]
+function conv(x: Tensor, p: Readonly<Record<string, Variable>>, name: string): Tensor {
+  const W = p[`${name}_W`] as Tensor4D;
+  return tf.add(tf.conv2d(x as Tensor4D, W, 1, "same"), p[`${name}_b`]!); // [B, H, W, co]
 }
 
 function normParams(name: string, c: number): Record<string, ParamSpec> {
@@ -49,11 +50,11 @@ function normParams(name: string, c: number): Record<string, ParamSpec> {
 
 /** GroupNorm (Wu & He 2018) over [H, W, C/G] per group, then a per-channel affine. */
 function groupNorm(
-  x: tf.Tensor,
-  p: Readonly<Record<string, tf.Variable>>,
+  x: Tensor,
+  p: Readonly<Record<string, Variable>>,
   name: string,
   groups: number,
-): tf.Tensor {
+): Tensor {
   const [b, h, w, c] = x.shape as [number, number, number, number];
   const g = tf.reshape(x, [b, h, w, groups, c / groups]);
   const { mean, variance } = tf.moments(g, [1, 2, 4], true);
@@ -61,14 +62,14 @@ function groupNorm(
   return tf.add(tf.mul(n, p[`${name}_g`]!), p[`${name}_b`]!);
 }
 
-const silu = (x: tf.Tensor) => activate(x, "silu");
+const silu = (x: Tensor) => activate(x, "silu");
 
-function down(x: tf.Tensor): tf.Tensor {
+function down(x: Tensor): Tensor {
   const [b, h, w, c] = x.shape as [number, number, number, number];
   return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]); // [B, H/2, W/2, C]
 }
 
-function up(x: tf.Tensor): tf.Tensor {
+function up(x: Tensor): Tensor {
   const [b, h, w, c] = x.shape as [number, number, number, number];
   const t = tf.mul(tf.reshape(x, [b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]));
   return tf.reshape(t, [b, 2 * h, 2 * w, c]); // [B, 2H, 2W, C]
@@ -86,12 +87,12 @@ function resParams(name: string, ci: number, co: number, temb: number): Record<s
 }
 
 function resBlock(
-  x: tf.Tensor,
-  temb: tf.Tensor,
-  p: Readonly<Record<string, tf.Variable>>,
+  x: Tensor,
+  temb: Tensor,
+  p: Readonly<Record<string, Variable>>,
   name: string,
   groups: number,
-): tf.Tensor {
+): Tensor {
   let h = conv(silu(groupNorm(x, p, `${name}_n1`, groups)), p, `${name}_c1`);
   const co = h.shape[3]!;
   h = tf.add(h, tf.reshape(dense(silu(temb), p, `${name}_t_`), [-1, 1, 1, co]));
@@ -111,15 +112,15 @@ function attnParams(name: string, c: number): Record<string, ParamSpec> {
 
 /** Single-head self-attention over the H·W positions, with a residual connection. */
 function attention(
-  x: tf.Tensor,
-  p: Readonly<Record<string, tf.Variable>>,
+  x: Tensor,
+  p: Readonly<Record<string, Variable>>,
   name: string,
   groups: number,
-): tf.Tensor {
+): Tensor {
   const [b, h, w, c] = x.shape as [number, number, number, number];
   const n = tf.reshape(groupNorm(x, p, `${name}_n`, groups), [b * h * w, c]);
   const qkv = tf.reshape(dense(n, p, `${name}_qkv_`), [b, h * w, 3 * c]);
-  const [q, k, v] = tf.split(qkv, 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  const [q, k, v] = tf.split(qkv, 3, 2) as [Tensor3D, Tensor3D, Tensor3D];
   const att = tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(c))); // [B, HW, HW]
   const o = tf.reshape(tf.matMul(att, v), [b * h * w, c]); // [B·HW, C]
   return tf.add(x, tf.reshape(dense(o, p, `${name}_o_`), [b, h, w, c]));
@@ -203,7 +204,7 @@ export function unet(options: UnetOptions): Node<"xt" | "t", "y", "out"> {
         temb = tf.add(temb, tf.gather(p.classEmb!, tf.cast(y, "int32")));
       }
       let h = conv(xt, p, "in"); // [B, H, W, ch]
-      const skips: tf.Tensor[] = [];
+      const skips: Tensor[] = [];
       for (let l = 0; l < levels; l++) {
         h = resBlock(h, temb, p, `d${l}`, groups);
         skips.push(h);

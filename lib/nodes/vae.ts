@@ -12,6 +12,7 @@ import { klStdNormal as klStdNormalFn } from "../vae/kl.ts";
 import { negLogLikelihood } from "../vae/likelihood.ts";
 import { reparameterize as reparameterizeFn } from "../vae/reparameterize.ts";
 import { activate, type Activation, mlpForward as mlpApply, mlpParams } from "./layers.ts";
+import type { Tensor } from "../types.ts";
 
 /** Options of an MLP node. */
 export interface MlpOptions {
@@ -43,8 +44,8 @@ function mlpNode<I extends string, O extends string>(
     params: ({ dim }) => mlpParams([dim("D"), ...o.hidden, o.out]),
     fn: (inputs, { params }) =>
       ({
-        [output]: activate(mlpApply(inputs[input] as tf.Tensor, params, layers, act), outAct),
-      }) as Record<O, tf.Tensor>,
+        [output]: activate(mlpApply(inputs[input] as Tensor, params, layers, act), outAct),
+      }) as Record<O, Tensor>,
   });
 }
 

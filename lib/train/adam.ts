@@ -6,6 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Variable } from "../types.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -23,21 +24,27 @@ export interface AdamOptions {
 export class Adam {
   /** Number of updates applied so far. */
   t = 0;
+  /** Learning rate. */
   readonly lr: number;
+  /** Decay of the first moment. */
   readonly beta1: number;
+  /** Decay of the second moment. */
   readonly beta2: number;
+  /** Added to the root of the second moment. */
   readonly epsilon: number;
   /** First moments, one per variable, same order. */
-  readonly m: tf.Variable[];
+  readonly m: Variable[];
   /** Second moments, one per variable, same order. */
-  readonly v: tf.Variable[];
-  readonly #vars: readonly tf.Variable[];
+  readonly v: Variable[];
+  readonly #vars: readonly Variable[];
 
   /**
+   * Creates zeroed moments for `vars`.
+   *
    * @param vars The variables it updates (their order names the state).
    * @param options Hyper-parameters.
    */
-  constructor(vars: readonly tf.Variable[], options: AdamOptions) {
+  constructor(vars: readonly Variable[], options: AdamOptions) {
     this.#vars = vars;
     this.lr = options.lr;
     this.beta1 = options.beta1 ?? 0.9;
@@ -62,7 +69,7 @@ export class Adam {
    * opt.t; // 1
    * ```
    */
-  apply(grads: readonly tf.Tensor[]): void {
+  apply(grads: readonly Tensor[]): void {
     this.t++;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;

@@ -6,18 +6,21 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Variable } from "../types.ts";
 
 /** EMA shadows of a list of variables. */
 export class Ema {
   /** The shadow weights, one per variable, same order. */
-  readonly shadows: tf.Variable[];
-  readonly #vars: readonly tf.Variable[];
+  readonly shadows: Variable[];
+  readonly #vars: readonly Variable[];
 
   /**
+   * Starts the shadows at the current weights.
+   *
    * @param vars The variables to average.
    * @param decay The decay d in [0, 1).
    */
-  constructor(vars: readonly tf.Variable[], readonly decay: number) {
+  constructor(vars: readonly Variable[], readonly decay: number) {
     if (!(decay >= 0 && decay < 1)) {
       throw new RangeError(
         `Cannot keep an EMA as 'decay' must be in [0, 1): current value is ${decay}`,

@@ -9,23 +9,16 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Compiled } from "../graph/compile.ts";
-import type { Json } from "../graph/node.ts";
+import type { Json } from "../types.ts";
+import type { Checkpoint } from "../sweep/types.ts";
+export type { Checkpoint };
 import { Ema } from "./ema.ts";
-
-/** A checkpoint: tensors by name plus JSON state. */
-export interface Checkpoint {
-  /** The step it was taken after. */
-  step: number;
-  /** Tensors by name. */
-  tensors: Record<string, { shape: number[]; data: Float32Array }>;
-  /** Everything else (optimiser counters, data position, sampler state …). */
-  state: Json;
-}
+import type { Tensor, Variable } from "../types.ts";
 
 /** Where batches come from. The trainer disposes what `next()` returns. */
 export interface BatchSource {
   /** The next batch, keyed by graph input name. */
-  next(): Record<string, tf.Tensor>;
+  next(): Record<string, Tensor>;
   /** The iterator's position, for checkpoints. */
   state(): Json;
   /** Restores a position saved by `state()`. */
@@ -65,7 +58,7 @@ export interface FitOptions<R extends string> {
   /** Refs to return from each step to `afterStep` (e.g. sampled timesteps and per-example losses). */
   keep?: readonly R[];
   /** Called after each step with the kept tensors (disposed after it returns). */
-  afterStep?: (step: number, kept: Record<string, tf.Tensor>) => void | Promise<void>;
+  afterStep?: (step: number, kept: Record<string, Tensor>) => void | Promise<void>;
   /** Extra state saved in checkpoints. */
   parts?: Readonly<Record<string, StatefulPart>>;
 }
@@ -83,6 +76,8 @@ export interface FitResult {
 /** A loss became NaN or infinite. */
 export class NonFiniteError extends Error {
   /**
+   * Creates the error for a non-finite loss.
+   *
    * @param step The logged step at which it was seen.
    * @param what Which term, and its value.
    */
@@ -112,7 +107,7 @@ export async function snapshot(
   },
 ): Promise<Checkpoint> {
   const tensors: Checkpoint["tensors"] = {};
-  const put = async (name: string, t: tf.Tensor) => {
+  const put = async (name: string, t: Tensor) => {
     tensors[name] = { shape: [...t.shape], data: new Float32Array(await t.data()) };
   };
   for (const [name, v] of c.variables) await put(`param/${name}`, v);
@@ -147,7 +142,7 @@ export function restore(
     parts?: Readonly<Record<string, StatefulPart>>;
   },
 ): void {
-  const take = (name: string, into: tf.Variable) => {
+  const take = (name: string, into: Variable) => {
     const t = ck.tensors[name];
     if (t === undefined) {
       throw new TypeError(
@@ -205,9 +200,9 @@ export async function fit<R extends string>(
   const t0 = performance.now();
   let windowStart = t0, windowSteps = 0;
   while (step < options.steps) {
-    const feeds = data.next() as Partial<Record<R, tf.Tensor>>;
+    const feeds = data.next() as Partial<Record<R, Tensor>>;
     const r = c.trainStep(feeds, step, { keep: options.keep ?? [] });
-    tf.dispose(Object.values(feeds) as tf.Tensor[]);
+    tf.dispose(Object.values(feeds) as Tensor[]);
     ema?.update();
     step++;
     windowSteps++;

@@ -6,9 +6,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 
 /** Sums every axis but the first, so a `[B, ...]` tensor becomes `[B]`; `[B]` stays `[B]`. */
-export function sumNonBatch(t: tf.Tensor): tf.Tensor {
+export function sumNonBatch(t: Tensor): Tensor {
   if (t.rank <= 1) return tf.clone(t);
   const axes = Array.from({ length: t.rank - 1 }, (_, i) => i + 1);
   return tf.sum(t, axes); // [B]
@@ -39,16 +40,16 @@ export function assertShapesEqual(
 /** Throws a TypeError unless the two tensors have identical shapes. */
 export function assertSameShape(
   what: string,
-  a: tf.Tensor,
+  a: Tensor,
   aName: string,
-  b: tf.Tensor,
+  b: Tensor,
   bName: string,
 ): void {
   assertShapesEqual(what, a.shape, aName, b.shape, bName);
 }
 
 /** Throws a TypeError unless `t` has at least `rank` axes (the first is the batch). */
-export function assertMinRank(what: string, t: tf.Tensor, name: string, rank: number): void {
+export function assertMinRank(what: string, t: Tensor, name: string, rank: number): void {
   if (t.rank < rank) {
     throw new TypeError(
       `Cannot ${what} as '${name}' must have rank >= ${rank} with the batch first: ` +
@@ -92,7 +93,7 @@ export function assertInRange(
  * wasm's OneHot with dtype float32 writes int32 bit patterns into the float buffer, and an
  * int32 → float32 cast on webgpu reinterprets the bits (both make 1 read as 1.4e-45).
  */
-export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
+export function oneHotFloat(indices: Tensor, depth: number): Tensor {
   // Off the gradient tape: Equal has no gradient, and indices never carry one.
   return withoutGradient((idx) => {
     const hit = tf.equal(tf.expandDims(idx, -1), tf.range(0, depth, 1, "int32")); // [..., K]
@@ -106,11 +107,11 @@ export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
  * TopK may be used in them, and backprop does no work for them).
  */
 export function withoutGradient(
-  fn: (...xs: tf.Tensor[]) => tf.Tensor,
-  ...inputs: tf.Tensor[]
-): tf.Tensor {
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const xs = args.slice(0, inputs.length) as tf.Tensor[];
+  fn: (...xs: Tensor[]) => Tensor,
+  ...inputs: Tensor[]
+): Tensor {
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const xs = args.slice(0, inputs.length) as Tensor[];
     return {
       value: fn(...xs),
       gradFunc: () => xs.map((x) => tf.zeros(x.shape)), // float32 even for int inputs
@@ -123,7 +124,7 @@ export function withoutGradient(
  * Identity in the forward pass, zero gradient in the backward pass (`sg[·]` of the VQ-VAE
  * paper; TensorFlow.js has no `stopGradient` op).
  */
-export function stopGradient(x: tf.Tensor): tf.Tensor {
+export function stopGradient(x: Tensor): Tensor {
   return withoutGradient((t) => tf.clone(t), x);
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertInteger } from "./_util.ts";
 
 /** Options of {@linkcode bitsPerDim}. */
@@ -55,15 +56,15 @@ export function bitsPerDim(nats: number, dims: number, options?: BitsPerDimOptio
  * ```
  */
 export function bitsPerDim(
-  nats: tf.Tensor,
+  nats: Tensor,
   dims: number,
   options?: BitsPerDimOptions,
-): tf.Tensor;
+): Tensor;
 export function bitsPerDim(
-  nats: number | tf.Tensor,
+  nats: number | Tensor,
   dims: number,
   options: BitsPerDimOptions = {},
-): number | tf.Tensor {
+): number | Tensor {
   const what = "convert nats to bits/dim";
   assertInteger(what, "dims", dims, 1);
   const binWidth = options.binWidth ?? 1;

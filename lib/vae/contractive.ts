@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { fmtShape } from "./_util.ts";
 
 /**
@@ -27,7 +28,7 @@ import { fmtShape } from "./_util.ts";
  * console.log(penalty.shape); // [4]
  * ```
  */
-export function contractivePenalty(h: tf.Tensor, weight: tf.Tensor): tf.Tensor {
+export function contractivePenalty(h: Tensor, weight: Tensor): Tensor {
   const what = "compute the contractive penalty";
   if (h.rank !== 2 || weight.rank !== 2 || h.shape[1] !== weight.shape[1]) {
     throw new TypeError(

@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertInRange } from "./_util.ts";
 import { drawNoise, type NoiseSource } from "./random.ts";
 
@@ -21,9 +22,9 @@ export type MaskingNoiseOptions = NoiseSource & {
 /** Result of {@linkcode maskingNoise}. */
 export type Masked = {
   /** The corrupted input x̃: x with the dropped elements set to 0, shaped like x. */
-  corrupted: tf.Tensor;
+  corrupted: Tensor;
   /** 1 where an element was dropped, 0 where it was kept, shaped like x. */
-  dropped: tf.Tensor;
+  dropped: Tensor;
 };
 
 /**
@@ -44,7 +45,7 @@ export type Masked = {
  * console.log(corrupted.shape); // [2, 8]
  * ```
  */
-export function maskingNoise(x: tf.Tensor, options: MaskingNoiseOptions): Masked {
+export function maskingNoise(x: Tensor, options: MaskingNoiseOptions): Masked {
   const what = "apply masking noise";
   const rate = options.rate ?? 0.25;
   assertInRange(what, "rate", rate, { lo: 0, hi: 1 });
@@ -71,9 +72,9 @@ export type GaussianNoiseOptions = NoiseSource & {
 /** Result of {@linkcode gaussianNoise}. */
 export type Noised = {
   /** The corrupted input x̃ = x + σ ε, shaped like x. */
-  corrupted: tf.Tensor;
+  corrupted: Tensor;
   /** The standard normal draws ε, shaped like x. */
-  noise: tf.Tensor;
+  noise: Tensor;
 };
 
 /**
@@ -93,7 +94,7 @@ export type Noised = {
  * console.log(corrupted.shape); // [2, 8]
  * ```
  */
-export function gaussianNoise(x: tf.Tensor, options: GaussianNoiseOptions): Noised {
+export function gaussianNoise(x: Tensor, options: GaussianNoiseOptions): Noised {
   const what = "apply Gaussian noise";
   const sigma = options.sigma ?? 0.1;
   assertInRange(what, "sigma", sigma, { lo: 0, hi: Number.MAX_VALUE });

@@ -7,14 +7,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertSameShape, withoutGradient } from "./_util.ts";
 
 /** Parameters of a discretized logistic or Gaussian likelihood (names as in improved-diffusion). */
 export interface DiscretizedParams {
   /** Location μ of the continuous distribution, shaped like the data. */
-  means: tf.Tensor;
+  means: Tensor;
   /** Log scale log s (logistic) or log standard deviation log σ (Gaussian), shaped like the data. */
-  logScales: tf.Tensor;
+  logScales: Tensor;
 }
 
 /** Half a bin: bins of 8-bit data on [−1, 1] are 2/255 wide. */
@@ -26,13 +27,13 @@ const SERIES_BELOW = 0.1;
 /** Floor on d; binds only where exp(−logScale) underflows (logScale > ~100). */
 const D_FLOOR = 1e-30;
 
-function checkParams(what: string, x: tf.Tensor, params: DiscretizedParams): void {
+function checkParams(what: string, x: Tensor, params: DiscretizedParams): void {
   assertSameShape(what, x, "x", params.means, "means");
   assertSameShape(what, x, "x", params.logScales, "logScales");
 }
 
 /** Masks of the lowest (x < −0.999) and highest (x > 0.999) level, off the gradient tape. */
-function edgeMasks(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+function edgeMasks(x: Tensor): [Tensor, Tensor] {
   return [
     withoutGradient((t) => tf.less(t, -EDGE), x),
     withoutGradient((t) => tf.greater(t, EDGE), x),
@@ -44,7 +45,7 @@ function edgeMasks(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
  * log d − d/2 + d²/24 − d⁴/2880 (error < 1e-11) for d < 0.1, log(−expm1(−d)) otherwise. Each
  * branch sees only inputs in its own range, so gradients stay finite in both.
  */
-function log1mExpNeg(d: tf.Tensor): tf.Tensor {
+function log1mExpNeg(d: Tensor): Tensor {
   const small = tf.minimum(tf.maximum(d, D_FLOOR), SERIES_BELOW);
   const large = tf.maximum(d, SERIES_BELOW);
   const series = tf.add(
@@ -78,7 +79,7 @@ function log1mExpNeg(d: tf.Tensor): tf.Tensor {
  * console.log(lp.shape); // [1]
  * ```
  */
-export function discretizedLogisticLogProb(x: tf.Tensor, params: DiscretizedParams): tf.Tensor {
+export function discretizedLogisticLogProb(x: Tensor, params: DiscretizedParams): Tensor {
   checkParams("compute the discretized logistic log-probability", x, params);
   return tf.tidy(() => {
     const invS = tf.exp(tf.neg(params.logScales)); // [B, ...] 1/s
@@ -97,7 +98,7 @@ export function discretizedLogisticLogProb(x: tf.Tensor, params: DiscretizedPara
 }
 
 /** Φ(v) ≈ ½(1 + tanh(√(2/π)(v + 0.044715 v³))), improved-diffusion's `approx_standard_normal_cdf`. */
-function approxStandardNormalCdf(v: tf.Tensor): tf.Tensor {
+function approxStandardNormalCdf(v: Tensor): Tensor {
   const inner = tf.mul(tf.add(v, tf.mul(tf.pow(v, 3), 0.044715)), Math.sqrt(2 / Math.PI));
   return tf.mul(tf.add(tf.tanh(inner), 1), 0.5);
 }
@@ -123,7 +124,7 @@ function approxStandardNormalCdf(v: tf.Tensor): tf.Tensor {
  * console.log(lp.shape); // [1]
  * ```
  */
-export function discretizedGaussianLogProb(x: tf.Tensor, params: DiscretizedParams): tf.Tensor {
+export function discretizedGaussianLogProb(x: Tensor, params: DiscretizedParams): Tensor {
   checkParams("compute the discretized Gaussian log-probability", x, params);
   return tf.tidy(() => {
     const centered = tf.sub(x, params.means); // [B, ...]

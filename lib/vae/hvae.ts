@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertSameShape, sumNonBatch } from "./_util.ts";
 import { type DiagGaussian, klStdNormal } from "./kl.ts";
 import { gaussianLogProb, type Likelihood, logLikelihood } from "./likelihood.ts";
@@ -30,7 +31,7 @@ export interface TwoLevelHvae {
   /** The decoder p(x | z1) at the sampled z1. */
   likelihood: Likelihood;
   /** The sample z1 ~ q(z1 | x), `[B, Z1]`. */
-  z1: tf.Tensor;
+  z1: Tensor;
   /** The encoder q(z1 | x). */
   q1: DiagGaussian;
   /** The conditional prior p(z1 | z2) at the sampled z2, shaped like `q1`. */
@@ -52,22 +53,22 @@ export interface HvaeElboOptions {
 /** The negative ELBO split per level; every tensor is `[B]`, in nats. */
 export type HvaeTerms = {
   /** Reconstruction loss −log p(x | z1). */
-  rec: tf.Tensor;
+  rec: Tensor;
   /** First-level term, a one-sample estimate of E_q[log q(z1 | x) − log p(z1 | z2)]; may be negative. */
-  kl1: tf.Tensor;
+  kl1: Tensor;
   /** Second-level term KL(q(z2 | z1) ‖ N(0, I)), analytic given the sampled z1. */
-  kl2: tf.Tensor;
+  kl2: Tensor;
   /** rec + kl1 + kl2: an estimate of −ELBO ≥ −log p(x). */
-  negElbo: tf.Tensor;
+  negElbo: Tensor;
 };
 
 /** log q(z) per example for a diagonal Gaussian q, `[B]`. */
-function diagLogDensity(z: tf.Tensor, q: DiagGaussian): tf.Tensor {
+function diagLogDensity(z: Tensor, q: DiagGaussian): Tensor {
   return sumNonBatch(gaussianLogProb(z, q)); // [B]
 }
 
 /** H[N(μ, diag σ²)] = ½ Σ (1 + log 2π + log σ²) per example, `[B]`. */
-function diagEntropy(q: DiagGaussian): tf.Tensor {
+function diagEntropy(q: DiagGaussian): Tensor {
   return tf.mul(sumNonBatch(tf.add(q.logvar, 1 + Math.log(2 * Math.PI))), 0.5); // [B]
 }
 
@@ -101,7 +102,7 @@ function diagEntropy(q: DiagGaussian): tf.Tensor {
  * ```
  */
 export function hvaeElbo(
-  x: tf.Tensor,
+  x: Tensor,
   model: TwoLevelHvae,
   options: HvaeElboOptions = {},
 ): HvaeTerms {
@@ -115,7 +116,7 @@ export function hvaeElbo(
   return tf.tidy(() => {
     const rec = tf.neg(logLikelihood(x, model.likelihood)); // [B]
     const logP1 = diagLogDensity(z1, p1); // [B] log p(z1 | z2)
-    let kl1: tf.Tensor;
+    let kl1: Tensor;
     switch (estimator) {
       case "mc":
         kl1 = tf.sub(diagLogDensity(z1, q1), logP1); // [B]

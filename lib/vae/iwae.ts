@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertInteger, assertMinRank, deriveSeed, fmtShape, withoutGradient } from "./_util.ts";
 
 /**
@@ -21,7 +22,7 @@ export interface ImportanceSampler {
    * @param options `{ samples, seed }`: S and the seed of this draw
    * @returns z `[S, B, ...]`
    */
-  sampleQ(x: tf.Tensor, options: { samples: number; seed: number }): tf.Tensor;
+  sampleQ(x: Tensor, options: { samples: number; seed: number }): Tensor;
   /**
    * log q(z | x) of every sample.
    *
@@ -29,7 +30,7 @@ export interface ImportanceSampler {
    * @param z latents `[S, B, ...]` from `sampleQ`
    * @returns `[S, B]` in nats
    */
-  logQ(x: tf.Tensor, z: tf.Tensor): tf.Tensor;
+  logQ(x: Tensor, z: Tensor): Tensor;
   /**
    * log p(x, z) = log p(x | z) + log p(z) of every sample.
    *
@@ -37,7 +38,7 @@ export interface ImportanceSampler {
    * @param z latents `[S, B, ...]` from `sampleQ`
    * @returns `[S, B]` in nats
    */
-  logJoint(x: tf.Tensor, z: tf.Tensor): tf.Tensor;
+  logJoint(x: Tensor, z: Tensor): Tensor;
 }
 
 /** Options of {@linkcode iwaeLogLikelihood}. */
@@ -57,15 +58,15 @@ export interface IwaeOptions {
 /** Result of {@linkcode iwaeLogLikelihood}; every tensor is `[B]`, in nats. */
 export type IwaeEstimate = {
   /** The IWAE estimate log (1/k) Σ_i w_i of log p(x), w_i = p(x, z_i) / q(z_i | x). */
-  logLikelihood: tf.Tensor;
+  logLikelihood: Tensor;
   /** The ELBO E_q[log w] estimated by the mean of the k values log w_i (the k = 1 bound). */
-  elbo: tf.Tensor;
+  elbo: Tensor;
   /** Effective sample size (Σ w)² / Σ w², between 1 and k: how well q covers the posterior. */
-  ess: tf.Tensor;
+  ess: Tensor;
 };
 
 /** log(e^a + e^b) elementwise, stable for large |a|, |b|; −∞ when both are −∞. */
-function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+function logAddExp(a: Tensor, b: Tensor): Tensor {
   const m = tf.maximum(a, b);
   const finite = withoutGradient((t) => tf.isFinite(t), m);
   const safeM = tf.where(finite, m, tf.zerosLike(m));
@@ -73,7 +74,7 @@ function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.where(finite, tf.add(safeM, tf.log(sum)), m);
 }
 
-function checkLogDensity(name: string, t: tf.Tensor, samples: number, batch: number): void {
+function checkLogDensity(name: string, t: Tensor, samples: number, batch: number): void {
   if (t.rank !== 2 || t.shape[0] !== samples || t.shape[1] !== batch) {
     throw new TypeError(
       `Cannot estimate the IWAE bound as '${name}' must return [S, B] = [${samples}, ${batch}]: ` +
@@ -121,7 +122,7 @@ function checkLogDensity(name: string, t: tf.Tensor, samples: number, batch: num
  */
 export function iwaeLogLikelihood(
   model: ImportanceSampler,
-  x: tf.Tensor,
+  x: Tensor,
   options: IwaeOptions,
 ): IwaeEstimate {
   const what = "estimate the IWAE bound";
@@ -136,9 +137,9 @@ export function iwaeLogLikelihood(
   const batch = x.shape[0] ?? 0;
 
   // Running accumulators, all [B]: log Σ w, Σ log w, log Σ w².
-  let lseW: tf.Tensor | null = null;
-  let sumLogW: tf.Tensor | null = null;
-  let lseW2: tf.Tensor | null = null;
+  let lseW: Tensor | null = null;
+  let sumLogW: Tensor | null = null;
+  let lseW2: Tensor | null = null;
   for (let start = 0, i = 0; start < k; start += chunk, i++) {
     const samples = Math.min(chunk, k - start);
     const part = tf.tidy(() => {
@@ -159,11 +160,11 @@ export function iwaeLogLikelihood(
       sumLogW = part.sum;
       lseW2 = part.lse2;
     } else {
-      const prev: tf.Tensor[] = [lseW, sumLogW, lseW2];
+      const prev: Tensor[] = [lseW, sumLogW, lseW2];
       const acc = tf.tidy(() => ({
-        lse: logAddExp(lseW as tf.Tensor, part.lse),
-        sum: tf.add(sumLogW as tf.Tensor, part.sum),
-        lse2: logAddExp(lseW2 as tf.Tensor, part.lse2),
+        lse: logAddExp(lseW as Tensor, part.lse),
+        sum: tf.add(sumLogW as Tensor, part.sum),
+        lse2: logAddExp(lseW2 as Tensor, part.lse2),
       }));
       tf.dispose([...prev, part.lse, part.sum, part.lse2]);
       lseW = acc.lse;
@@ -171,7 +172,7 @@ export function iwaeLogLikelihood(
       lseW2 = acc.lse2;
     }
   }
-  const [l, s, l2] = [lseW, sumLogW, lseW2] as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const [l, s, l2] = [lseW, sumLogW, lseW2] as [Tensor, Tensor, Tensor];
   const out = tf.tidy(() => ({
     logLikelihood: tf.sub(l, Math.log(k)), // [B]
     elbo: tf.div(s, k), // [B]

@@ -4,14 +4,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertMinRank, assertSameShape, sumNonBatch } from "./_util.ts";
 
 /** A diagonal Gaussian N(mean, diag exp(logvar)); both tensors `[B, ...]`, same shape. */
 export type DiagGaussian = {
   /** The mean μ, `[B, ...]`. */
-  mean: tf.Tensor;
+  mean: Tensor;
   /** The elementwise log-variance log σ², same shape as `mean`. */
-  logvar: tf.Tensor;
+  logvar: Tensor;
 };
 
 /**
@@ -32,7 +33,7 @@ export type DiagGaussian = {
  * console.log(await kl.data()); // Float32Array [0, 0]
  * ```
  */
-export function klStdNormal(mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor {
+export function klStdNormal(mu: Tensor, logvar: Tensor): Tensor {
   const what = "compute KL(q || N(0, I))";
   assertSameShape(what, mu, "mu", logvar, "logvar");
   assertMinRank(what, mu, "mu", 1);
@@ -63,7 +64,7 @@ export function klStdNormal(mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor {
  * console.log(await kl.data()); // Float32Array [0.5]
  * ```
  */
-export function gaussianKl(q: DiagGaussian, p: DiagGaussian): tf.Tensor {
+export function gaussianKl(q: DiagGaussian, p: DiagGaussian): Tensor {
   const what = "compute KL(q || p)";
   assertSameShape(what, q.mean, "q.mean", q.logvar, "q.logvar");
   assertSameShape(what, q.mean, "q.mean", p.mean, "p.mean");

@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertMinRank, assertSameShape, fmtShape, sumNonBatch } from "./_util.ts";
 import {
   discretizedGaussianLogProb,
@@ -30,7 +31,7 @@ import {
  * console.log(await lp.data()); // Float32Array [-0.6931...] = log ½
  * ```
  */
-export function bernoulliLogProb(x: tf.Tensor, params: { logits: tf.Tensor }): tf.Tensor {
+export function bernoulliLogProb(x: Tensor, params: { logits: Tensor }): Tensor {
   assertSameShape("compute the Bernoulli log-probability", x, "x", params.logits, "logits");
   return tf.tidy(() => tf.sub(tf.mul(x, params.logits), tf.softplus(params.logits)));
 }
@@ -55,9 +56,9 @@ export function bernoulliLogProb(x: tf.Tensor, params: { logits: tf.Tensor }): t
  * ```
  */
 export function gaussianLogProb(
-  x: tf.Tensor,
-  params: { mean: tf.Tensor; logvar: tf.Tensor | number },
-): tf.Tensor {
+  x: Tensor,
+  params: { mean: Tensor; logvar: Tensor | number },
+): Tensor {
   const what = "compute the Gaussian log-density";
   assertSameShape(what, x, "x", params.mean, "mean");
   const logvar = params.logvar;
@@ -102,21 +103,21 @@ export type Likelihood =
     /** Tag. */
     kind: "bernoulli";
     /** Logits, shaped like the data. */
-    logits: tf.Tensor;
+    logits: Tensor;
   }
   | {
     /** Tag. */
     kind: "gaussian";
     /** Mean, shaped like the data. */
-    mean: tf.Tensor;
+    mean: Tensor;
     /** Learned log-variance, shaped like the data or broadcastable to it. */
-    logvar: tf.Tensor;
+    logvar: Tensor;
   }
   | {
     /** Tag. */
     kind: "gaussian_fixed";
     /** Mean, shaped like the data. */
-    mean: tf.Tensor;
+    mean: Tensor;
     /** Fixed standard deviation σ > 0. */
     sigma: number;
   }
@@ -142,7 +143,7 @@ export type Likelihood =
  * console.log(lp.shape); // [1, 2]
  * ```
  */
-export function logProb(x: tf.Tensor, likelihood: Likelihood): tf.Tensor {
+export function logProb(x: Tensor, likelihood: Likelihood): Tensor {
   switch (likelihood.kind) {
     case "bernoulli":
       return bernoulliLogProb(x, likelihood);
@@ -191,7 +192,7 @@ export function logProb(x: tf.Tensor, likelihood: Likelihood): tf.Tensor {
  * console.log(await ll.data()); // Float32Array [-1.386..., -1.386...] = 2 log ½
  * ```
  */
-export function logLikelihood(x: tf.Tensor, likelihood: Likelihood): tf.Tensor {
+export function logLikelihood(x: Tensor, likelihood: Likelihood): Tensor {
   assertMinRank("compute a log-likelihood", x, "x", 1);
   return tf.tidy(() => sumNonBatch(logProb(x, likelihood))); // [B]
 }
@@ -214,6 +215,6 @@ export function logLikelihood(x: tf.Tensor, likelihood: Likelihood): tf.Tensor {
  * console.log(nll.shape); // [1]
  * ```
  */
-export function negLogLikelihood(x: tf.Tensor, likelihood: Likelihood): tf.Tensor {
+export function negLogLikelihood(x: Tensor, likelihood: Likelihood): Tensor {
   return tf.tidy(() => tf.neg(logLikelihood(x, likelihood))); // [B]
 }

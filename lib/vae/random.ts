@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertShapesEqual } from "./_util.ts";
 
 /**
@@ -25,7 +26,7 @@ import { assertShapesEqual } from "./_util.ts";
 export type NoiseSource =
   | {
     /** Noise to use as is (its distribution is the function's, e.g. N(0, 1)). */
-    noise: tf.Tensor;
+    noise: Tensor;
     /** Not allowed together with `noise`. */
     seed?: never;
   }
@@ -47,7 +48,7 @@ export function drawNoise(
   source: NoiseSource,
   shape: number[],
   options: { kind: NoiseKind; what: string },
-): tf.Tensor {
+): Tensor {
   if (source.noise !== undefined) {
     assertShapesEqual(options.what, source.noise.shape, "noise", shape, "the input");
     if (source.noise.dtype !== "float32") {

@@ -4,15 +4,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertSameShape } from "./_util.ts";
 import { drawNoise, type NoiseSource } from "./random.ts";
 
 /** Result of {@linkcode reparameterize}. */
 export type Reparameterized = {
   /** The sample z = μ + exp(½ log σ²) ⊙ ε, same shape as `mu`. */
-  z: tf.Tensor;
+  z: Tensor;
   /** The standard normal noise ε that was used, same shape as `mu`. */
-  eps: tf.Tensor;
+  eps: Tensor;
 };
 
 /**
@@ -37,8 +38,8 @@ export type Reparameterized = {
  * ```
  */
 export function reparameterize(
-  mu: tf.Tensor,
-  logvar: tf.Tensor,
+  mu: Tensor,
+  logvar: Tensor,
   source: NoiseSource,
 ): Reparameterized {
   const what = "reparameterize";

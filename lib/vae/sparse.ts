@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertInRange, assertInteger, fmtShape, oneHotFloat } from "./_util.ts";
 
 /** Options of {@linkcode sparsityKl}. */
@@ -49,7 +50,7 @@ export interface SparsityKlOptions {
  * console.log(penalty.shape); // [4]
  * ```
  */
-export function sparsityKl(activations: tf.Tensor, options: SparsityKlOptions = {}): tf.Tensor {
+export function sparsityKl(activations: Tensor, options: SparsityKlOptions = {}): Tensor {
   const what = "compute the sparsity penalty";
   const rho = options.rho ?? 0.05;
   const eps = options.eps ?? 1e-6;
@@ -91,7 +92,7 @@ export function sparsityKl(activations: tf.Tensor, options: SparsityKlOptions = 
  * console.log(await z.data()); // Float32Array [0, 0.9, 0.5, 0]
  * ```
  */
-export function kSparse(z: tf.Tensor, options: { k: number }): tf.Tensor {
+export function kSparse(z: Tensor, options: { k: number }): Tensor {
   const what = "apply the k-sparse bottleneck";
   if (z.rank !== 2) {
     throw new TypeError(
@@ -107,8 +108,8 @@ export function kSparse(z: tf.Tensor, options: { k: number }): tf.Tensor {
     );
   }
   // The mask is computed inside the custom op, off the gradient tape (TopK has no gradient).
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const x = args[0] as tf.Tensor; // [B, H]
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as Tensor; // [B, H]
     const save = args[1] as tf.GradSaveFunc;
     const { values, indices } = tf.topk(x, options.k); // [B, k], [B, k] int32
     const mask = tf.sum(oneHotFloat(indices, hidden), 1); // [B, H], 0/1
@@ -117,7 +118,7 @@ export function kSparse(z: tf.Tensor, options: { k: number }): tf.Tensor {
     save([mask]);
     return {
       value: tf.where(tf.greater(mask, 0), x, tf.zerosLike(x)), // [B, H] (no −0 for negatives)
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0] as tf.Tensor)],
+      gradFunc: (dy: Tensor, saved: Tensor[]) => [tf.mul(dy, saved[0] as Tensor)],
     };
   });
   return op(z);

@@ -6,22 +6,23 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { fmtShape, oneHotFloat, stopGradient, sumNonBatch, withoutGradient } from "./_util.ts";
 
 /** Result of {@linkcode vectorQuantize}. */
 export type Quantized = {
   /** The nearest codebook vectors e_k, shaped like `ze`; differentiable w.r.t. the codebook only. */
-  zq: tf.Tensor;
+  zq: Tensor;
   /** Index k of the nearest code of every vector, int32, `ze.shape` without the last axis. */
-  indices: tf.Tensor;
+  indices: Tensor;
   /**
    * The straight-through output ze + sg(zq − ze): equal to `zq` in value, with gradient identity
    * to `ze` and zero to the codebook. Feed this to the decoder.
    */
-  zqST: tf.Tensor;
+  zqST: Tensor;
 };
 
-function checkCodebook(what: string, ze: tf.Tensor, codebook: tf.Tensor): void {
+function checkCodebook(what: string, ze: Tensor, codebook: Tensor): void {
   const dim = ze.shape[ze.rank - 1];
   if (ze.rank < 2 || codebook.rank !== 2 || codebook.shape[1] !== dim) {
     throw new TypeError(
@@ -36,7 +37,7 @@ function checkCodebook(what: string, ze: tf.Tensor, codebook: tf.Tensor): void {
  * ‖a − e‖² = ‖a‖² − 2 a·e + ‖e‖² (one matmul instead of an [N, K, D] difference; the transpose
  * is explicit because tfjs-wasm's transposed matmul is slow).
  */
-function nearestCodes(flat: tf.Tensor, codebook: tf.Tensor): tf.Tensor {
+function nearestCodes(flat: Tensor, codebook: Tensor): Tensor {
   const dist = tf.add(
     tf.sub(tf.sum(tf.square(flat), 1, true), tf.mul(tf.matMul(flat, tf.transpose(codebook)), 2)),
     tf.reshape(tf.sum(tf.square(codebook), 1), [1, -1]),
@@ -67,7 +68,7 @@ function nearestCodes(flat: tf.Tensor, codebook: tf.Tensor): tf.Tensor {
  * console.log(await indices.data()); // Int32Array [1, 0]
  * ```
  */
-export function vectorQuantize(ze: tf.Tensor, codebook: tf.Tensor): Quantized {
+export function vectorQuantize(ze: Tensor, codebook: Tensor): Quantized {
   checkCodebook("quantise", ze, codebook);
   const dim = codebook.shape[1] ?? 0;
   const numCodes = codebook.shape[0] ?? 0;
@@ -95,9 +96,9 @@ export interface VqLossOptions {
 /** Result of {@linkcode vqLosses}; both `[B]`. */
 export type VqLosses = {
   /** Codebook loss ‖sg(ze) − e‖² per example: its gradient moves only the codebook. */
-  codebook: tf.Tensor;
+  codebook: Tensor;
   /** Commitment loss β‖ze − sg(e)‖² per example: its gradient moves only the encoder output. */
-  commitment: tf.Tensor;
+  commitment: Tensor;
 };
 
 /**
@@ -124,7 +125,7 @@ export type VqLosses = {
  * console.log(cb.shape, commitment.shape); // [2] [2]
  * ```
  */
-export function vqLosses(ze: tf.Tensor, zq: tf.Tensor, options: VqLossOptions = {}): VqLosses {
+export function vqLosses(ze: Tensor, zq: Tensor, options: VqLossOptions = {}): VqLosses {
   const beta = options.beta ?? 0.25;
   if (!(Number.isFinite(beta) && beta >= 0)) {
     throw new RangeError(
@@ -148,14 +149,14 @@ export function vqLosses(ze: tf.Tensor, zq: tf.Tensor, options: VqLossOptions = 
 /** Result of {@linkcode codebookUsage}. */
 export type CodebookUsage = {
   /** How many vectors chose each code, `[K]` (float32). */
-  counts: tf.Tensor;
+  counts: Tensor;
   /**
    * Perplexity exp(−Σ_k p_k log(p_k + 1e-10)) of the code frequencies p = counts / N, a scalar:
    * K when all codes are used equally, 1 when one code takes everything (as in Sonnet).
    */
-  perplexity: tf.Tensor;
+  perplexity: Tensor;
   /** Fraction of the K codes chosen at least once, a scalar. */
-  usedFraction: tf.Tensor;
+  usedFraction: Tensor;
 };
 
 /**
@@ -175,7 +176,7 @@ export type CodebookUsage = {
  * console.log(await perplexity.data(), await usedFraction.data()); // ≈ [2], [0.5]
  * ```
  */
-export function codebookUsage(indices: tf.Tensor, numCodes: number): CodebookUsage {
+export function codebookUsage(indices: Tensor, numCodes: number): CodebookUsage {
   if (!Number.isInteger(numCodes) || numCodes < 1) {
     throw new RangeError(
       `Cannot compute codebook usage as 'numCodes' must be a positive integer: current value ` +

@@ -10,6 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "../types.ts";
 import { assertInRange, assertInteger, fmtShape, oneHotFloat } from "./_util.ts";
 
 /**
@@ -18,9 +19,9 @@ import { assertInRange, assertInteger, fmtShape, oneHotFloat } from "./_util.ts"
  */
 export type CodebookState = {
   /** The K code vectors e_k, `[K, D]`. */
-  codebook: tf.Tensor;
+  codebook: Tensor;
   /** Consecutive updates in which each code was chosen by no vector, `[K]` (float32). */
-  unusedSteps: tf.Tensor;
+  unusedSteps: Tensor;
 };
 
 /**
@@ -30,9 +31,9 @@ export type CodebookState = {
  */
 export type VqEmaState = CodebookState & {
   /** Moving average N_k of how many vectors chose code k per batch, `[K]`. */
-  clusterSize: tf.Tensor;
+  clusterSize: Tensor;
   /** Moving average m_k of the sum of the vectors that chose code k, `[K, D]`. */
-  embedSum: tf.Tensor;
+  embedSum: Tensor;
   /** How many EMA updates have been applied (0 for a fresh state). */
   step: number;
 };
@@ -53,7 +54,7 @@ export type VqEmaState = CodebookState & {
  * console.log(state.clusterSize.shape, state.step); // [512] 0
  * ```
  */
-export function initVqEmaState(codebook: tf.Tensor): VqEmaState {
+export function initVqEmaState(codebook: Tensor): VqEmaState {
   if (codebook.rank !== 2) {
     throw new TypeError(
       `Cannot initialise the EMA codebook state as 'codebook' must be [K, D]: current shape is ` +
@@ -105,16 +106,16 @@ export interface EmaCodebookUpdateOptions {
 /** The vectors of one batch and the codes they chose. */
 export interface CodeAssignment {
   /** Encoder outputs `[..., D]`. */
-  ze: tf.Tensor;
+  ze: Tensor;
   /** The chosen code of every vector (int32), `ze.shape` without the last axis. */
-  indices: tf.Tensor;
+  indices: Tensor;
 }
 
 function flatAssignment(
   what: string,
   batch: CodeAssignment,
   state: CodebookState,
-): { flat: tf.Tensor; idx: tf.Tensor; numCodes: number; dim: number } {
+): { flat: Tensor; idx: Tensor; numCodes: number; dim: number } {
   const { ze, indices } = batch;
   const numCodes = state.codebook.shape[0] ?? 0;
   const dim = state.codebook.shape[1] ?? 0;
@@ -235,7 +236,7 @@ export function emaCodebookUpdate(
  * console.log(await unused.data()); // Float32Array [1, 0, 3]
  * ```
  */
-export function updateUnusedSteps(unusedSteps: tf.Tensor, indices: tf.Tensor): tf.Tensor {
+export function updateUnusedSteps(unusedSteps: Tensor, indices: Tensor): Tensor {
   if (unusedSteps.rank !== 1 || indices.dtype !== "int32") {
     throw new TypeError(
       `Cannot count unused codes as 'unusedSteps' must be [K] and 'indices' int32: current ` +
@@ -264,7 +265,7 @@ export type Restarted<S extends CodebookState> = {
   /** The new state. */
   state: S;
   /** 1 for every code that was restarted, 0 otherwise, `[K]` (float32). */
-  restarted: tf.Tensor;
+  restarted: Tensor;
 };
 
 /**
@@ -290,7 +291,7 @@ export type Restarted<S extends CodebookState> = {
  */
 export function restartDeadCodes(
   state: CodebookState,
-  ze: tf.Tensor,
+  ze: Tensor,
   options: RestartOptions,
 ): Restarted<CodebookState> {
   const what = "restart dead codes";
@@ -346,7 +347,7 @@ export function restartDeadCodes(
  */
 export function restartDeadCodesEma(
   state: VqEmaState,
-  ze: tf.Tensor,
+  ze: Tensor,
   options: RestartOptions,
 ): Restarted<VqEmaState> {
   const base = restartDeadCodes(state, ze, options);

@@ -17,57 +17,19 @@ import {
   forwardNoise,
 } from "../../lib/nodes/mod.ts";
 import { modelFn } from "../../lib/experiment/diffusion.ts";
+import { discreteEntropy, quantize8 } from "../../lib/experiment/toy.ts";
 
 import { initBackend } from "../../lib/backend/mod.ts";
 
 await initBackend({ backend: "wasm", quiet: true });
 
-/** Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
-function phi(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2, t = 1 / (1 + 0.3275911 * z);
-  const y = 1 -
-    (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t * Math.exp(-z * z);
-  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
-
-/** Exact entropy (nats) of the mixture quantised to the 256 levels k/127.5 − 1 per axis. */
-function discreteEntropy(means: Float64Array, stds: Float64Array, weights: Float64Array): number {
-  const edges = (k: number): [number, number] => {
-    const c = k / 127.5 - 1;
-    return [k === 0 ? -Infinity : c - 1 / 255, k === 255 ? Infinity : c + 1 / 255];
-  };
-  const K = weights.length;
-  const px = new Float64Array(K * 256), py = new Float64Array(K * 256);
-  for (let j = 0; j < K; j++) {
-    for (let k = 0; k < 256; k++) {
-      const [lo, hi] = edges(k);
-      const s = stds[j]!;
-      px[j * 256 + k] = phi((hi - means[2 * j]!) / s) - phi((lo - means[2 * j]!) / s);
-      py[j * 256 + k] = phi((hi - means[2 * j + 1]!) / s) - phi((lo - means[2 * j + 1]!) / s);
-    }
-  }
-  let h = 0;
-  for (let a = 0; a < 256; a++) {
-    for (let b = 0; b < 256; b++) {
-      let p = 0;
-      for (let j = 0; j < K; j++) p += weights[j]! * px[j * 256 + a]! * py[j * 256 + b]!;
-      if (p > 0) h -= p * Math.log(p);
-    }
-  }
-  return h;
-}
-
 const STEPS = Number(Deno.env.get("TOY_STEPS") ?? 3000);
-
-const quantise = (x: ArrayLike<number>) =>
-  Float32Array.from(x, (v) => Math.round((Math.min(1, Math.max(-1, v)) + 1) * 127.5) / 127.5 - 1);
 
 Deno.test("a diffusion trained on a known 2-D density samples its moments and never beats its entropy", async () => {
   const dist = ringMixture();
   const rng = new Rng(5);
-  const train = quantise(dist.sample(4096, rng).points);
-  const test = quantise(dist.sample(400, rng).points);
+  const train = quantize8(dist.sample(4096, rng).points);
+  const test = quantize8(dist.sample(400, rng).points);
   const spec: DiffusionSpec = {
     schedule: "cosine",
     T: 100,
@@ -126,7 +88,7 @@ Deno.test("a diffusion trained on a known 2-D density samples its moments and ne
   const se = Math.sqrt(
     nats.reduce((a, b) => a + (b - mean) ** 2, 0) / (nats.length - 1) / nats.length,
   );
-  const H = discreteEntropy(dist.means, dist.stds, dist.weights);
+  const H = discreteEntropy(dist);
   console.log(`NLL ${mean.toFixed(4)} ± ${se.toFixed(4)} nats/point, entropy ${H.toFixed(4)}`);
   assert.ok(
     mean >= H - 3 * se,

@@ -71,7 +71,7 @@ function memorySink(resume: Checkpoint | null) {
   return { sink, logs, cks };
 }
 
-const weights = async (c: ReturnType<typeof compile>) =>
+const weights = (c: ReturnType<typeof compile>) =>
   Promise.all([...c.variables.values()].map(async (v) => Array.from(await v.data())));
 
 Deno.test("fit() resumed from a checkpoint ends with the same weights as an uninterrupted run", async () => {

@@ -1,0 +1,46 @@
+/**
+ * The backend layer: the only part of elbo that imports the tfjs wasm and webgpu backends.
+ *
+ * - {@linkcode initBackend} / {@linkcode setBackend}: choose the backend once per process
+ *   (webgpu on a hardware adapter, else wasm, else cpu; `--backend` / `ELBO_BACKEND` force one)
+ *   and get a JSON {@linkcode BackendInfo} for the run config.
+ * - {@linkcode readScalar}, {@linkcode readScalars}, {@linkcode readArray}: asynchronous reads,
+ *   the only ones that work on webgpu under Deno.
+ * - On wasm, elbo registers kernels that fix tfjs 4.22's traps: transpose-free `BatchMatMul`,
+ *   `Conv2DBackpropFilter` / `Conv2DBackpropInput` on XNNPACK, `UnsortedSegmentSum`, and a
+ *   working thread pool.
+ *
+ * Native BLAS: `lib/backend/native_blas.ts` (another module) exports `enableNativeBlas`; see the
+ * HOOK comment in `select.ts` for where it is wired into {@linkcode initBackend}.
+ *
+ * @example Pick the backend from the command line, then read a loss
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend, parseBackendFlag, readScalar } from "./mod.ts";
+ *
+ * const info = await initBackend({ backend: parseBackendFlag(["--backend", "cpu"]), quiet: true });
+ * const loss = tf.mean(tf.square(tf.tensor1d([1, 2, 3])));
+ * console.log(info.name, await readScalar(loss, { dispose: true }));
+ * ```
+ *
+ * @module
+ */
+
+export {
+  BACKEND_ENV,
+  BACKEND_NAMES,
+  type BackendInfo,
+  type BackendName,
+  type BackendOptions,
+  formatBackendInfo,
+  getBackendInfo,
+  initBackend,
+  parseBackendFlag,
+  readEnv,
+  setBackend,
+  type SetBackendOptions,
+  toBackendName,
+} from "./select.ts";
+export { readArray, type ReadOptions, readScalar, readScalars, type TensorValues } from "./read.ts";
+export { type AdapterInfo, isSoftwareAdapter, probeWebGpu } from "./webgpu.ts";
+export { chooseMatMulPlan, type MatMulPlan, type MatMulShapes } from "./wasm_matmul.ts";
