@@ -308,7 +308,9 @@ export class Compiled<R extends string = string> {
         kept = Object.fromEntries(Object.entries(r.extra).map(([k, t]) => [k, tf.keep(t)]));
         return r.total;
       }, this.#trainable);
-      let g = this.#trainable.map((v) => grads[v.name]!);
+      // A parameter with no path to the total (e.g. behind a loss term of weight 0) gets a zero
+      // gradient: Adam still advances its moments, as torch does for a zero grad.
+      let g = this.#trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const clip = this.optimizerSpec.clipNorm ?? 0;
       if (clip > 0) g = clipByGlobalNorm(g, clip);
       this.optimizer.apply(g);

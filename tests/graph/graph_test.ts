@@ -293,3 +293,27 @@ Deno.test("run() rejects a node whose output breaks its shape spec, naming both 
   );
   c.dispose();
 });
+
+Deno.test("trainStep() gives zero gradients to parameters behind a loss of weight 0", async () => {
+  const g = graph({ x: "B,3", y: "B,2" })
+    .add("f", dense(2), { x: "x" })
+    .add("h", dense(2), { x: "x" })
+    .loss("mse", sqDiff, { a: "f.y", b: "y" })
+    .loss("off", sqDiff, { a: "h.y", b: "y" }, { weight: 0 })
+    .build();
+  const c = compile(g, { seed: 0, optimizer: { kind: "adam", lr: 0.05 } });
+  const hw = [...c.variables.entries()].filter(([k]) => k.startsWith("h/"));
+  const before = await Promise.all(hw.map(([, v]) => v.data()));
+  const x = tf.ones([4, 3]);
+  const y = tf.zeros([4, 2]);
+  for (let step = 0; step < 3; step++) {
+    const r = c.trainStep({ x, y }, step);
+    assert.ok(Number.isFinite((await r.total.data())[0]!));
+    tf.dispose([r.total, ...Object.values(r.terms)]);
+  }
+  const after = await Promise.all(hw.map(([, v]) => v.data()));
+  assert.ok(hw.length > 0);
+  assert.deepEqual(after, before);
+  c.dispose();
+  tf.dispose([x, y]);
+});
