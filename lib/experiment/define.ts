@@ -197,6 +197,7 @@ export function defineExperiment<C extends Config, D>(spec: ExperimentSpec<C, D>
           keep: hooks.keep ?? [],
           ...(hooks.afterStep ? { afterStep: hooks.afterStep } : {}),
           parts: { ...hooks.parts, clock },
+          signal: ctx.signal,
         });
       } finally {
         compiled.dispose();

@@ -61,6 +61,11 @@ export interface FitOptions<R extends string> {
   afterStep?: (step: number, kept: Record<string, Tensor>) => void | Promise<void>;
   /** Extra state saved in checkpoints. */
   parts?: Readonly<Record<string, StatefulPart>>;
+  /**
+   * Stops training early (Ctrl-C in a sweep): the step in flight finishes, a checkpoint is saved
+   * at it, and `fit` returns with `interrupted: true`, so a later call resumes exactly there.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@linkcode fit} returns. */
@@ -71,6 +76,8 @@ export interface FitResult {
   stepsRun: number;
   /** Wall time of this call's steps, seconds. */
   seconds: number;
+  /** Whether `options.signal` stopped training before `steps`. */
+  interrupted: boolean;
 }
 
 /** A loss became NaN or infinite. */
@@ -225,9 +232,16 @@ export async function fit<R extends string>(
     } finally {
       tf.dispose([r.total, ...Object.values(r.terms), ...Object.values(r.kept)]);
     }
-    if (step % ckEvery === 0 || step === options.steps) {
+    const interrupted = options.signal?.aborted === true && step < options.steps;
+    if (step % ckEvery === 0 || step === options.steps || interrupted) {
       await sink.saveCheckpoint(await snapshot(c, step, extra));
     }
+    if (interrupted) break;
   }
-  return { ema, stepsRun: step - first, seconds: (performance.now() - t0) / 1000 };
+  return {
+    ema,
+    stepsRun: step - first,
+    seconds: (performance.now() - t0) / 1000,
+    interrupted: step < options.steps,
+  };
 }

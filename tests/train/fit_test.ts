@@ -113,3 +113,28 @@ Deno.test("fit() stops with NonFiniteError naming the step when a loss becomes N
   );
   c.dispose();
 });
+
+Deno.test("fit() stopped by its signal checkpoints the step in flight and resumes exactly", async () => {
+  const opts = { steps: 20, logEvery: 5, checkpointEvery: 10, ema: 0.9 };
+  const a = compile(g, { seed: 3, optimizer: { kind: "adam", lr: 0.05 } });
+  await fit(a, new Counter(), memorySink(null).sink, opts);
+
+  const b = compile(g, { seed: 3, optimizer: { kind: "adam", lr: 0.05 } });
+  const stop = new AbortController();
+  const first = memorySink(null);
+  const r1 = await fit(b, new Counter(), first.sink, {
+    ...opts,
+    signal: stop.signal,
+    afterStep: (step) => {
+      if (step === 6) stop.abort();
+    },
+  });
+  assert.equal(r1.interrupted, true);
+  assert.equal(first.cks.at(-1)!.step, 7);
+  const c = compile(g, { seed: 3, optimizer: { kind: "adam", lr: 0.05 } });
+  const r2 = await fit(c, new Counter(), memorySink(first.cks.at(-1)!).sink, opts);
+  assert.equal(r2.interrupted, false);
+  assert.equal(r2.stepsRun, 13);
+  assert.deepEqual(await weights(c), await weights(a));
+  for (const k of [a, b, c]) k.dispose();
+});
