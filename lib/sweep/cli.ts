@@ -33,6 +33,7 @@ flags:
   --config <file.yaml> a YAML mapping of overrides, applied before --set
   --dry-run            list every run (id, swept values, state) and the trainings they share
   --fail-fast          stop at the first failed run (default: record it and go on)
+  --single             one run of the resolved config, no axes (what \`deno task train\` does)
   --runs-dir <dir>     where run folders go (default: runs)
   --list               list experiments/*.ts and their presets
   -h, --help           this help
@@ -113,6 +114,7 @@ export async function main(args: string[], io: CliIo = {}): Promise<number> {
       overrides,
       ...(flags.config === undefined ? {} : { overridesSource: flags.config }),
       set: flags.set,
+      expand: flags.single ? "single" : "grid",
     });
     await preflight(experiment, plan);
     if (flags.dryRun) {
@@ -246,6 +248,7 @@ interface Flags {
   config: string | undefined;
   dryRun: boolean;
   failFast: boolean;
+  single: boolean;
   list: boolean;
   runsDir: string;
   help: boolean;
@@ -264,6 +267,7 @@ function parseFlags(args: string[]): Flags {
         config: { type: "string" },
         "dry-run": { type: "boolean" },
         "fail-fast": { type: "boolean" },
+        single: { type: "boolean" },
         list: { type: "boolean" },
         "runs-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -291,6 +295,7 @@ function parseFlags(args: string[]): Flags {
     config: values.config,
     dryRun: values["dry-run"] ?? false,
     failFast: values["fail-fast"] ?? false,
+    single: values.single ?? false,
     list,
     runsDir: values["runs-dir"] ?? "runs",
     help,

@@ -108,6 +108,12 @@ export interface PlanOptions {
    * @default {[]}
    */
   set?: string[];
+  /**
+   * `"grid"` expands the axes and the random search; `"single"` (`deno task train`) runs the
+   * resolved config alone: defaults → preset → overrides, no axes.
+   * @default {"grid"}
+   */
+  expand?: "grid" | "single";
 }
 
 /**
@@ -319,14 +325,17 @@ export function planSweep(
   }
   for (const flag of options.set ?? []) apply(...parseSetFlag(flag, experiment));
 
-  const axes = resolveAxes(experiment, preset);
+  const single = options.expand === "single";
+  const axes = single ? {} : resolveAxes(experiment, preset);
   const axisKeys = Object.keys(axes).filter((k) => !pinned.has(k));
   let points: Config[] = [{}];
   for (const key of axisKeys) {
     const values = axes[key] ?? [];
     points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
   }
-  const { keys: randomKeys, samples } = randomSamples(experiment, pinned, axisKeys);
+  const { keys: randomKeys, samples } = single
+    ? { keys: [], samples: [{}] }
+    : randomSamples(experiment, pinned, axisKeys);
 
   const seen = new Set<string>();
   const configs: Config[] = [];

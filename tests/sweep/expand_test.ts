@@ -71,6 +71,21 @@ Deno.test("--set on an axis key pins that axis to the single value", () => {
   assert.deepEqual(plan.sweptKeys, ["seed"]);
 });
 
+Deno.test("expand: single (deno task train) runs the resolved config alone, ignoring the axes", () => {
+  const plan = planSweep(exp(demo()), "v", {
+    preset: "smoke",
+    set: ["seed=2"],
+    expand: "single",
+  });
+  assert.equal(plan.runs.length, 1);
+  assert.deepEqual(plan.sweptKeys, []);
+  assert.equal(plan.runs[0]!.config.schedule, "cosine"); // the default, not the axis
+  assert.equal(plan.runs[0]!.config.lr, 0.5);
+  assert.equal(plan.runs[0]!.config.seed, 2);
+  const grid = planSweep(exp(demo()), "v", { preset: "smoke", set: ["seed=2", "schedule=cosine"] });
+  assert.equal(grid.runs[0]!.id, plan.runs[0]!.id); // the same run as the sweep's
+});
+
 Deno.test("parseSetFlag() keeps the default's type", () => {
   const e = exp(demo());
   assert.deepEqual(parseSetFlag("lr=2e-4", e), ["lr", 0.0002]);
