@@ -4,31 +4,19 @@
  *
  * @module
  */
-import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { compile, type Compiled, type Graph } from "../../lib/graph/mod.ts";
 
-/** Reads a tensor into a plain array of numbers. */
-export async function read(t: tf.Tensor): Promise<number[]> {
-  return Array.from(await t.data(), Number);
-}
+import { assertClose as close, read } from "../vae/_helpers.ts";
+export { read };
 
-/** Asserts |a_i − e_i| ≤ atol + rtol·|e_i| for every element, naming the first offender. */
+/** `assertClose` of the VAE tests with the node tests' default atol of 1e-5 (float32 nets). */
 export function assertClose(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   tol: { atol?: number; rtol?: number; what?: string } = {},
 ): void {
-  const atol = tol.atol ?? 1e-5;
-  const rtol = tol.rtol ?? 1e-5;
-  assert.equal(actual.length, expected.length, `${tol.what ?? "values"}: length differs`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number, e = expected[i] as number;
-    assert.ok(
-      Math.abs(a - e) <= atol + rtol * Math.abs(e),
-      `${tol.what ?? "values"}[${i}]: got ${a}, expected ${e}`,
-    );
-  }
+  close(actual, expected, { atol: 1e-5, ...tol });
 }
 
 /** σ(v) in float64. */
