@@ -7,7 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { ParamSpec } from "../graph/node.ts";
-import type { Tensor, Tensor2D, Variable } from "../types.ts";
+import type { Tensor, Tensor2D, Tensor4D, Variable } from "../types.ts";
 
 /** A nonlinearity. */
 export type Activation = "relu" | "silu" | "tanh" | "gelu" | "softplus" | "linear";
@@ -197,4 +197,78 @@ export function timestepEmbedding(t: Tensor, dim: number, maxPeriod = 10000): Te
     const args = tf.mul(tf.expandDims(tf.cast(t, "float32"), 1), tf.tensor2d(freqs, [1, half])); // [B, half]
     return tf.concat([tf.cos(args), tf.sin(args)], 1); // [B, dim]
   });
+}
+
+/**
+ * Parameter specs of a k×k convolution `ci → co` named `${name}_W`, `${name}_b`, initialised like
+ * PyTorch's `nn.Conv2d`: U(±1/√(k²·ci)); `"zeros"` starts a residual branch at the identity.
+ *
+ * @param name Name prefix (e.g. `"c0"`).
+ * @param shape `[k, ci, co]`: kernel size, input and output channels.
+ * @param init How both are initialised. @default {"uniform"}
+ * @returns The two parameter specs.
+ *
+ * @example A 3×3 convolution 1 → 32
+ * ```ts
+ * import { convParams } from "./layers.ts";
+ * convParams("c0", [3, 1, 32]).c0_W?.shape; // [3, 3, 1, 32]
+ * ```
+ */
+export function convParams(
+  name: string,
+  shape: readonly [k: number, ci: number, co: number],
+  init: "uniform" | "zeros" = "uniform",
+): Record<string, ParamSpec> {
+  const [k, ci, co] = shape;
+  const v = init === "zeros" ? "zeros" : { uniform: 1 / Math.sqrt(k * k * ci) };
+  return {
+    [`${name}_W`]: { shape: [k, k, ci, co], init: v },
+    [`${name}_b`]: { shape: [co], init: v },
+  };
+}
+
+/**
+ * A "same"-padded convolution with bias, NHWC, using the parameters of {@linkcode convParams}.
+ *
+ * @param x Input `[B, H, W, ci]`.
+ * @param params The node's parameters.
+ * @param name The prefix given to `convParams`.
+ * @param stride The stride. @default {1}
+ * @returns `[B, H/stride, W/stride, co]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { conv } from "./layers.ts";
+ * const p = { c_W: tf.variable(tf.ones([3, 3, 1, 2])), c_b: tf.variable(tf.zeros([2])) };
+ * conv(tf.ones([1, 4, 4, 1]), p, "c", 2).shape; // [1, 2, 2, 2]
+ * ```
+ */
+export function conv(
+  x: Tensor,
+  params: Readonly<Record<string, Variable>>,
+  name: string,
+  stride = 1,
+): Tensor {
+  const W = params[`${name}_W`] as Tensor4D;
+  return tf.add(tf.conv2d(x as Tensor4D, W, stride, "same"), params[`${name}_b`]!);
+}
+
+/**
+ * Nearest-neighbour 2× upsampling by reshape and broadcast (differentiable on every backend).
+ *
+ * @param x `[B, H, W, C]`.
+ * @returns `[B, 2H, 2W, C]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { upsample2 } from "./layers.ts";
+ * upsample2(tf.ones([1, 2, 2, 3])).shape; // [1, 4, 4, 3]
+ * ```
+ */
+export function upsample2(x: Tensor): Tensor {
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  const t = tf.mul(tf.reshape(x, [b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]));
+  return tf.reshape(t, [b, 2 * h, 2 * w, c]); // [B, 2H, 2W, C]
 }

@@ -9,7 +9,15 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { defineNode, type Node, type ParamSpec } from "../graph/node.ts";
-import { activate, dense, denseParams, timestepEmbedding } from "./layers.ts";
+import {
+  activate,
+  conv,
+  convParams,
+  dense,
+  denseParams,
+  timestepEmbedding,
+  upsample2,
+} from "./layers.ts";
 import type { Tensor, Tensor3D, Tensor4D, Variable } from "../types.ts";
 
 /** Options of {@linkcode unet}. */
@@ -26,19 +34,6 @@ export interface UnetOptions {
   numClasses?: number;
   /** Output the learned variance too (2·C channels). @default false */
   learnSigma?: boolean;
-}
-
-function convParams(name: string, k: number, ci: number, co: number, zero = false) {
-  const limit = 1 / Math.sqrt(k * k * ci);
-  return {
-    [`${name}_W`]: { shape: [k, k, ci, co], init: zero ? "zeros" : { uniform: limit } },
-    [`${name}_b`]: { shape: [co], init: zero ? "zeros" : { uniform: limit } },
-  } as Record<string, ParamSpec>;
-}
-
-function conv(x: Tensor, p: Readonly<Record<string, Variable>>, name: string): Tensor {
-  const W = p[`${name}_W`] as Tensor4D;
-  return tf.add(tf.conv2d(x as Tensor4D, W, 1, "same"), p[`${name}_b`]!); // [B, H, W, co]
 }
 
 function normParams(name: string, c: number): Record<string, ParamSpec> {
@@ -69,20 +64,14 @@ function down(x: Tensor): Tensor {
   return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]); // [B, H/2, W/2, C]
 }
 
-function up(x: Tensor): Tensor {
-  const [b, h, w, c] = x.shape as [number, number, number, number];
-  const t = tf.mul(tf.reshape(x, [b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]));
-  return tf.reshape(t, [b, 2 * h, 2 * w, c]); // [B, 2H, 2W, C]
-}
-
 function resParams(name: string, ci: number, co: number, temb: number): Record<string, ParamSpec> {
   return {
     ...normParams(`${name}_n1`, ci),
-    ...convParams(`${name}_c1`, 3, ci, co),
+    ...convParams(`${name}_c1`, [3, ci, co]),
     ...denseParams(`${name}_t_`, temb, co),
     ...normParams(`${name}_n2`, co),
-    ...convParams(`${name}_c2`, 3, co, co, true),
-    ...(ci !== co ? convParams(`${name}_skip`, 1, ci, co) : {}),
+    ...convParams(`${name}_c2`, [3, co, co], "zeros"),
+    ...(ci !== co ? convParams(`${name}_skip`, [1, ci, co]) : {}),
   };
 }
 
@@ -177,7 +166,7 @@ export function unet(options: UnetOptions): Node<"xt" | "t", "y", "out"> {
       let p: Record<string, ParamSpec> = {
         ...denseParams("te0_", ch, tdim),
         ...denseParams("te1_", tdim, tdim),
-        ...convParams("in", 3, C, ch),
+        ...convParams("in", [3, C, ch]),
       };
       if (classes > 0) p.classEmb = { shape: [classes + 1, tdim], init: { normal: 1 } };
       let ci = ch;
@@ -195,7 +184,7 @@ export function unet(options: UnetOptions): Node<"xt" | "t", "y", "out"> {
       return {
         ...p,
         ...normParams("outn", ci),
-        ...convParams("out", 3, ci, learnSigma ? 2 * C : C, true),
+        ...convParams("out", [3, ci, learnSigma ? 2 * C : C], "zeros"),
       };
     },
     fn: ({ xt, t, y }, { params: p }) => {
@@ -214,7 +203,7 @@ export function unet(options: UnetOptions): Node<"xt" | "t", "y", "out"> {
       if (useAttn) h = attention(h, p, "mattn", groups);
       h = resBlock(h, temb, p, "m1", groups);
       for (let l = levels - 1; l >= 0; l--) {
-        if (l + 1 < levels) h = up(h);
+        if (l + 1 < levels) h = upsample2(h);
         h = resBlock(tf.concat([h, skips[l]!], 3), temb, p, `u${l}`, groups);
       }
       return { out: conv(silu(groupNorm(h, p, "outn", groups)), p, "out") };

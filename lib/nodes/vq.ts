@@ -19,35 +19,8 @@ import {
   restartDeadCodesEma,
   updateUnusedSteps,
 } from "../vae/vq_ema.ts";
-import { activate, type Activation } from "./layers.ts";
+import { activate, type Activation, conv, convParams, upsample2 } from "./layers.ts";
 import type { Tensor, Tensor1D, Tensor4D, Variable } from "../types.ts";
-
-/** Parameters of a k×k convolution `ci → co`, PyTorch's default init U(±1/√(k²·ci)). */
-function convParams(name: string, k: number, ci: number, co: number): Record<string, ParamSpec> {
-  const limit = 1 / Math.sqrt(k * k * ci);
-  return {
-    [`${name}_W`]: { shape: [k, k, ci, co], init: { uniform: limit } },
-    [`${name}_b`]: { shape: [co], init: { uniform: limit } },
-  };
-}
-
-/** A "same"-padded convolution with bias, NHWC. */
-function conv(
-  x: Tensor,
-  p: Readonly<Record<string, Variable>>,
-  name: string,
-  stride: number,
-): Tensor {
-  const W = p[`${name}_W`] as Tensor4D;
-  return tf.add(tf.conv2d(x as Tensor4D, W, stride, "same"), p[`${name}_b`]!); // [B, H/s, W/s, co]
-}
-
-/** Nearest-neighbour 2× upsampling by reshape and broadcast (differentiable on every backend). */
-function up2(x: Tensor): Tensor {
-  const [b, h, w, c] = x.shape as [number, number, number, number];
-  const t = tf.mul(tf.reshape(x, [b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1]));
-  return tf.reshape(t, [b, 2 * h, 2 * w, c]); // [B, 2H, 2W, C]
-}
 
 /** Options of {@linkcode convEncoder} and {@linkcode convDecoder}. */
 export interface ConvNetOptions {
@@ -94,9 +67,9 @@ export function convEncoder(options: ConvNetOptions): Node<"x", never, "y"> {
       return { h: dim("H") / 4, w: dim("W") / 4 };
     },
     params: ({ dim }) => ({
-      ...convParams("c0", 3, dim("C"), ch),
-      ...convParams("c1", 3, ch, ch),
-      ...convParams("c2", 1, ch, out),
+      ...convParams("c0", [3, dim("C"), ch]),
+      ...convParams("c1", [3, ch, ch]),
+      ...convParams("c2", [1, ch, out]),
     }),
     fn: ({ x }, { params: p }) => {
       const h0 = activate(conv(x, p, "c0", 2), act); // [B, H/2, W/2, ch]
@@ -129,14 +102,14 @@ export function convDecoder(options: ConvNetOptions): Node<"z", never, "y"> {
     config: { channels: ch, out, activation: act },
     outputDims: ({ dim }) => ({ H: 4 * dim("h"), W: 4 * dim("w") }),
     params: ({ dim }) => ({
-      ...convParams("c0", 3, dim("D"), ch),
-      ...convParams("c1", 3, ch, ch),
-      ...convParams("c2", 3, ch, out),
+      ...convParams("c0", [3, dim("D"), ch]),
+      ...convParams("c1", [3, ch, ch]),
+      ...convParams("c2", [3, ch, out]),
     }),
     fn: ({ z }, { params: p }) => {
       const h0 = activate(conv(z, p, "c0", 1), act); // [B, h, w, ch]
-      const h1 = activate(conv(up2(h0), p, "c1", 1), act); // [B, 2h, 2w, ch]
-      return { y: conv(up2(h1), p, "c2", 1) }; // [B, 4h, 4w, out]
+      const h1 = activate(conv(upsample2(h0), p, "c1", 1), act); // [B, 2h, 2w, ch]
+      return { y: conv(upsample2(h1), p, "c2", 1) }; // [B, 4h, 4w, out]
     },
   });
 }
