@@ -9,7 +9,7 @@ import { initBackend, toBackendName } from "../../lib/backend/mod.ts";
 import { compile, graph } from "../../lib/graph/mod.ts";
 import { diffusionLoss, forwardNoise, unet } from "../../lib/nodes/mod.ts";
 
-const backend = toBackendName(Deno.args[0] ?? "cpu");
+const backend = toBackendName(Deno.args[0] ?? "cpu", "the worker argument");
 await initBackend({ backend, quiet: true });
 const spec = {
   schedule: "cosine",
