@@ -66,14 +66,10 @@ import {
   type CorruptionKind,
   decoderMean,
   decoderNll,
-  hvaeKl1,
-  klStdNormal,
   kSparse,
   type LikelihoodOptions,
   likelihoodParamCount,
   mlp,
-  mlpEncoder,
-  reparameterize,
   sigmoidEncoder,
   sparsityPenalty,
   squaredError,
@@ -81,6 +77,7 @@ import {
 } from "../lib/nodes/mod.ts";
 import { imageGrid, pointPlot } from "../lib/report/mod.ts";
 import { codebookUsage, type Kl1Estimator, type LikelihoodKind } from "../lib/vae/mod.ts";
+import { MeanSE, vaeGraph, vaeLatentPlan } from "./common/vae.ts";
 
 /** The models the sweep compares. */
 export type ModelKind =
@@ -266,33 +263,18 @@ function latentGraph(cfg: Config): Graph<string> {
     case "vae":
     case "beta-vae":
     case "vae-2d":
-      return graph({ x: `B,${D}` })
-        .add("enc", mlpEncoder({ hidden: [cfg.hidden], latent: latentSize(cfg) }), { x: "x" })
-        .add("z", reparameterize(), { mu: "enc.mu", logvar: "enc.logvar" })
-        .add("dec", mlp({ hidden: [cfg.hidden], out: P * D }), { x: "z.z" })
-        .loss("rec", lik, { x: "x", params: "dec.y" })
-        .loss("kl", klStdNormal, { mu: "enc.mu", logvar: "enc.logvar" }, {
-          weight: cfg.model === "beta-vae" ? cfg.beta : 1,
-        })
-        .build();
     case "hvae":
-      return graph({ x: `B,${D}` })
-        .add("enc1", mlpEncoder({ hidden: [cfg.hidden], latent: cfg.latent }), { x: "x" })
-        .add("z1", reparameterize(), { mu: "enc1.mu", logvar: "enc1.logvar" })
-        .add("enc2", mlpEncoder({ hidden: [cfg.hidden2], latent: cfg.latent2 }), { x: "z1.z" })
-        .add("z2", reparameterize(), { mu: "enc2.mu", logvar: "enc2.logvar" })
-        .add("prior1", mlpEncoder({ hidden: [cfg.hidden2], latent: cfg.latent }), { x: "z2.z" })
-        .add("dec", mlp({ hidden: [cfg.hidden], out: P * D }), { x: "z1.z" })
-        .loss("rec", lik, { x: "x", params: "dec.y" })
-        .loss("kl1", hvaeKl1({ estimator: cfg.kl1Estimator }), {
-          z: "z1.z",
-          qMu: "enc1.mu",
-          qLogvar: "enc1.logvar",
-          pMu: "prior1.mu",
-          pLogvar: "prior1.logvar",
-        })
-        .loss("kl2", klStdNormal, { mu: "enc2.mu", logvar: "enc2.logvar" })
-        .build();
+      return vaeGraph({
+        kind: cfg.model === "hvae" ? "hvae" : "vae",
+        dims: D,
+        hidden: cfg.hidden,
+        latent: latentSize(cfg),
+        likelihood: likelihoodOf(cfg),
+        latent2: cfg.latent2,
+        hidden2: cfg.hidden2,
+        kl1Estimator: cfg.kl1Estimator,
+        klWeight: cfg.model === "beta-vae" ? cfg.beta : 1,
+      });
     case "vq-vae": {
       const base = graph({ x: `B,${IMAGE.join(",")}` })
         .add("enc", convEncoder({ channels: cfg.channels, out: cfg.codeDim }), { x: "x" })
@@ -326,29 +308,8 @@ function latentGraph(cfg: Config): Graph<string> {
 const latentSize = (cfg: Config) => cfg.model === "vae-2d" ? 2 : cfg.latent;
 
 /** The refs the IWAE plan and the prior sampler need (VAE-type models only). */
-function latentPlan(cfg: Config): LatentPlan {
-  const likelihood = likelihoodOf(cfg);
-  if (cfg.model === "hvae") {
-    return {
-      levels: [
-        {
-          mu: "enc1.mu",
-          logvar: "enc1.logvar",
-          z: "z1.z",
-          prior: { mu: "prior1.mu", logvar: "prior1.logvar" },
-        },
-        { mu: "enc2.mu", logvar: "enc2.logvar", z: "z2.z" },
-      ],
-      decoder: "dec.y",
-      likelihood,
-    };
-  }
-  return {
-    levels: [{ mu: "enc.mu", logvar: "enc.logvar", z: "z.z" }],
-    decoder: "dec.y",
-    likelihood,
-  };
-}
+const latentPlan = (cfg: Config): LatentPlan =>
+  vaeLatentPlan(cfg.model === "hvae" ? "hvae" : "vae", likelihoodOf(cfg));
 
 function model(cfg: Config): ModelPlan {
   const g = VAE_TYPES.has(cfg.model) || cfg.model === "vq-vae"
@@ -400,27 +361,6 @@ function reconstruct(cfg: Config, c: Compiled<string>, x: tf.Tensor): tf.Tensor 
       }
     }
   });
-}
-
-/** Mean and standard error of per-example values. */
-class Stat {
-  n = 0;
-  #sum = 0;
-  #sq = 0;
-  add(values: ArrayLike<number>): void {
-    for (let i = 0; i < values.length; i++) {
-      this.#sum += values[i]!;
-      this.#sq += values[i]! ** 2;
-    }
-    this.n += values.length;
-  }
-  get mean(): number {
-    return this.#sum / this.n;
-  }
-  get se(): number {
-    const m = this.mean;
-    return this.n > 1 ? Math.sqrt(Math.max(0, this.#sq / this.n - m * m) / (this.n - 1)) : 0;
-  }
 }
 
 export default defineExperiment<Config, ImageDataset>({
@@ -528,9 +468,9 @@ export default defineExperiment<Config, ImageDataset>({
 
     // Loss terms, the −ELBO (unweighted), reconstruction error and codebook usage on the test split.
     const terms = c.graph.losses.map((l) => l.name);
-    const termStats = Object.fromEntries(terms.map((t) => [t, new Stat()]));
+    const termStats = Object.fromEntries(terms.map((t) => [t, new MeanSE()]));
     const elboTerms = terms.filter((t) => ["rec", "kl", "kl1", "kl2"].includes(t));
-    const nelbo = new Stat(), recErr = new Stat();
+    const nelbo = new MeanSE(), recErr = new MeanSE();
     const indices: tf.Tensor[] = [];
     let i = 0;
     for (const f of test(cfg.evalImages, 250)) {

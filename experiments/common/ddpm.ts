@@ -34,7 +34,7 @@ import {
 import type { BatchSource } from "../../lib/train/mod.ts";
 import { modelFn, sample, testNll } from "../../lib/experiment/diffusion.ts";
 import { judgeScore } from "../../lib/experiment/judge.ts";
-import { graph } from "../../lib/graph/mod.ts";
+import { defineLoss, graph, type Json, type Node } from "../../lib/graph/mod.ts";
 import type { BetaScheduleName } from "../../lib/math/mod.ts";
 import {
   diffusionLoss,
@@ -124,7 +124,7 @@ function resamplerOf(cfg: DdpmConfig): LossSecondMomentResampler {
 }
 
 /** True for the 2-D toy data sets (known density, quantised to the 8-bit grid). */
-export const isToy = (cfg: DdpmConfig): boolean => cfg.data.startsWith("toy-");
+export const isToy = (cfg: Pick<DdpmConfig, "data">): boolean => cfg.data.startsWith("toy-");
 
 /** The data of a config. */
 export async function ddpmData(cfg: DdpmConfig): Promise<Dataset> {
@@ -139,8 +139,36 @@ const SHAPES: Record<string, readonly number[]> = {
 };
 
 /** The shape of one example of a config's data set. */
-export function exampleShape(cfg: DdpmConfig): readonly number[] {
+export function exampleShape(cfg: Pick<DdpmConfig, "data">): readonly number[] {
   return isToy(cfg) ? [2] : SHAPES[cfg.data] ?? [28, 28, 1];
+}
+
+/**
+ * The diffusion loss of a net that also outputs its variance, concatenated after the mean on the
+ * last axis (`[B, …, 2C]`). The library's `diffusionLoss` declares `out: "B,..."` with the same
+ * `...` as `x0`, which a learned-variance output cannot match; here the data shape is concrete.
+ *
+ * @param s The diffusion.
+ * @param example The shape of one example as the net sees it (`[D]` flat, `[H, W, C]` images).
+ * @returns The loss node (per example `[B]`, times the importance weights when given).
+ */
+function learnedVarianceLoss(
+  s: DiffusionSpec,
+  example: readonly number[],
+): Node<"x0" | "t" | "eps" | "out", "weights", "loss"> {
+  const d = diffusionOf(s);
+  const x = `B,${example.join(",")}`;
+  const doubled = [...example.slice(0, -1), 2 * example[example.length - 1]!];
+  return defineLoss({
+    name: "diffusionLossLearnedVariance",
+    inputs: { x0: x, t: "B", eps: x, out: `B,${doubled.join(",")}` },
+    optionalInputs: { weights: "B" },
+    config: s as unknown as Json,
+    fn: ({ x0, t, eps, out, weights }) => {
+      const r = d.trainingLosses(() => out, x0, t, { noise: eps }) as { loss: tf.Tensor };
+      return weights === undefined ? r.loss : tf.mul(r.loss, weights); // [B]
+    },
+  });
 }
 
 /** The training graph: x → forwardNoise → ε-net → diffusion loss. */
@@ -148,7 +176,8 @@ export function ddpmModel(cfg: DdpmConfig): ModelPlan {
   const s = diffusionSpec(cfg);
   const shape = exampleShape(cfg);
   const flat = cfg.net === "mlp" || isToy(cfg);
-  const input = flat ? `B,${shape.reduce((a, b) => a * b, 1)}` : `B,${shape.join(",")}`;
+  const example = flat ? [shape.reduce((a, b) => a * b, 1)] : [...shape];
+  const input = `B,${example.join(",")}`;
   const net = flat
     ? epsMlp({ hidden: cfg.hidden, layers: cfg.layers, learnSigma: learned(cfg) })
     : unet({ channels: cfg.hidden, mult: [1, 2], learnSigma: learned(cfg) });
@@ -156,7 +185,7 @@ export function ddpmModel(cfg: DdpmConfig): ModelPlan {
   const g = graph({ x: input })
     .add("noise", forwardNoise(s, sampler), { x0: "x" })
     .add("net", net, { xt: "noise.xt", t: "noise.t" })
-    .loss("diffusion", diffusionLoss(s), {
+    .loss("diffusion", learned(cfg) ? learnedVarianceLoss(s, example) : diffusionLoss(s), {
       x0: "x",
       t: "noise.t",
       eps: "noise.eps",

@@ -1,12 +1,13 @@
 /**
  * The sweep summary: `summary.md` (final metrics grouped by the swept keys, mean ± std over the
- * replicate key `seed`, every run, every failure), `summary.json`, and plots (loss curve per
- * training, primary metric against each swept key).
+ * replicate key `seed`, every run, every failure), `summary.json`, plots (loss curve per
+ * training, primary metric against each swept key), and the experiment's own report files when
+ * its `summarize.report` renders some.
  *
  * @module
  */
 
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import {
   fmtMeanStd,
   linePlot,
@@ -20,7 +21,7 @@ import {
 import { canonicalJson } from "./identity.ts";
 import type { SweepPlan } from "./expand.ts";
 import { denoFs, type MetricsLine, type RunState, type SweepFs, writeAtomic } from "./store.ts";
-import type { Config, Json, SummarizeSpec } from "./types.ts";
+import type { Config, Json, SummarizeSpec, SummaryReport } from "./types.ts";
 
 export type { LineSeries, MeanStd, PointSeries } from "../report/mod.ts";
 
@@ -85,6 +86,8 @@ export interface Summary {
   preset: string;
   /** The code version. */
   codeVersion: string;
+  /** The config shared by every run before the grid (defaults → preset → overrides). */
+  config: Config;
   /** Trainings in the sweep. */
   trainings: number;
   /** Evaluations (runs) in the sweep. */
@@ -105,6 +108,8 @@ export interface Summary {
   groups: SummaryGroup[];
   /** Every run, in sweep order. */
   runs: RunRecord[];
+  /** The experiment's own report, rendered by `summarize.report` (not saved in summary.json). */
+  report?: SummaryReport;
 }
 
 /** Options of {@linkcode buildSummary}. */
@@ -178,10 +183,11 @@ export function buildSummary(
       ? sign * (g.metrics[primary]?.mean ?? 0)
       : Infinity;
   const groups = [...byKey.values()].sort((a, b) => score(a) - score(b));
-  return {
+  const summary: Summary = {
     experiment: plan.experiment,
     preset: plan.preset,
     codeVersion: plan.codeVersion,
+    config: plan.base,
     trainings: plan.groups.length,
     evaluations: plan.runs.length,
     counts,
@@ -193,6 +199,19 @@ export function buildSummary(
     groups,
     runs: records,
   };
+  if (spec?.report !== undefined) {
+    try {
+      summary.report = spec.report(summary);
+    } catch (e) {
+      throw new Error(
+        `Cannot render the report of ${plan.experiment} from its summary: ${
+          e instanceof Error ? e.message : String(e)
+        }`,
+        { cause: e },
+      );
+    }
+  }
+  return summary;
 }
 
 /**
@@ -380,10 +399,16 @@ export interface WriteSummaryOptions {
    * @default {{}}
    */
   curves?: Record<string, MetricsLine[]>;
+  /**
+   * Where the report's `print` text goes.
+   * @default {console.log}
+   */
+  log?: (text: string) => void;
 }
 
 /**
- * Writes `summary.md`, `summary.json` and `plots/*.svg` into the experiment folder (atomically).
+ * Writes `summary.md`, `summary.json` and `plots/*.svg` into the experiment folder (atomically),
+ * then the files of the experiment's report, if any, and prints the report's text.
  *
  * @param dir The experiment folder (`runs/<experiment>`).
  * @param summary The summary.
@@ -405,9 +430,22 @@ export async function writeSummary(
   const plots = await writePlots(dir, plotData(summary, options.curves ?? {}), fs);
   const md = join(dir, "summary.md");
   const json = join(dir, "summary.json");
+  const { report, ...saved } = summary;
   await writeAtomic(fs, md, summaryMarkdown(summary, { plots }));
-  await writeAtomic(fs, json, JSON.stringify(summary, null, 2) + "\n");
-  return [md, json, ...plots.map((p) => join(dir, p))];
+  await writeAtomic(fs, json, JSON.stringify(saved, null, 2) + "\n");
+  const extra: string[] = [];
+  for (const [rel, text] of Object.entries(report?.files ?? {})) {
+    const path = join(dir, rel);
+    if (relative(dir, path).startsWith("..") || isAbsolute(rel)) {
+      throw new RangeError(
+        `Cannot write report file '${rel}' as it is outside the experiment folder ${dir}: use a relative path inside it`,
+      );
+    }
+    await writeAtomic(fs, path, text);
+    extra.push(path);
+  }
+  if (report?.print !== undefined) (options.log ?? ((t: string) => console.log(t)))(report.print);
+  return [md, json, ...plots.map((p) => join(dir, p)), ...extra];
 }
 
 /** Renders the plots with `lib/report` and writes them under `plots/`. */

@@ -11,6 +11,7 @@
  */
 
 import type { Json } from "../types.ts";
+import type { Summary } from "./summary.ts";
 export type { Json };
 
 /**
@@ -65,6 +66,32 @@ export interface SummarizeSpec {
   primary: string;
   /** Whether a smaller primary metric is better (NLL: yes; accuracy: no). */
   lowerIsBetter: boolean;
+  /**
+   * Renders the experiment's own report (a paper-style table, a plot over runs) from the
+   * summary; its files are written next to `summary.md` on every sweep, also when every run was
+   * already done. It must be pure and synchronous, and cope with failed or unfinished runs.
+   * @default {no extra report}
+   */
+  report?: (summary: Summary) => SummaryReport;
+}
+
+/**
+ * The files an experiment's {@linkcode SummarizeSpec.report} renders.
+ *
+ * @example A one-file report
+ * ```ts
+ * import type { SummaryReport } from "./types.ts";
+ * const report: SummaryReport = { files: { "table.md": "| a |\n| - |\n| 1 |\n" }, print: "| a |" };
+ * ```
+ */
+export interface SummaryReport {
+  /** File contents by path relative to the experiment folder (e.g. `table.md`, `plots/x.svg`). */
+  files: Record<string, string>;
+  /**
+   * Text to print at the end of the sweep (e.g. the table).
+   * @default {nothing printed}
+   */
+  print?: string;
 }
 
 /** One training's state: float32 tensors plus JSON scalars (optimiser step, RNG, data cursor). */
