@@ -410,5 +410,7 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  Deno.exit(await main(Deno.args, { signal: controller.signal }));
+  // No top-level await: an experiment file that imports lib/sweep/mod.ts (which re-exports this
+  // module) would otherwise wait forever for this module to finish evaluating.
+  main(Deno.args, { signal: controller.signal }).then((code) => Deno.exit(code));
 }

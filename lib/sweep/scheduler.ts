@@ -275,7 +275,7 @@ async function execute(
     progress.clear();
   }
 
-  const { summary, files } = await summarize(experiment, plan, folder, fs, dir);
+  const { summary, files } = await summarize(experiment, plan, folder, fs, dir, say);
   const notRun = summary.counts.queued + summary.counts.running;
   say(
     `${interrupted ? "interrupted" : "finished"}: ${
@@ -346,6 +346,7 @@ async function summarize(
   folder: (id: string) => RunDir,
   fs: SweepFs,
   dir: string,
+  say: (line: string) => void,
 ) {
   const records: RunRecord[] = [];
   for (const run of plan.runs) {
@@ -366,7 +367,7 @@ async function summarize(
   for (const group of plan.groups) curves[group.id] = await folder(group.id).readMetrics();
   const spec = experiment.summarize ? { spec: experiment.summarize } : {};
   const summary = buildSummary(plan, records, spec);
-  const files = await writeSummary(dir, summary, { fs, curves });
+  const files = await writeSummary(dir, summary, { fs, curves, log: say });
   return { summary, files };
 }
 

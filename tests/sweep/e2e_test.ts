@@ -194,3 +194,14 @@ Deno.test("without write permission on the runs folder the sweep exits 2 and wri
   assert.deepEqual(await tree(dir), []);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("an experiment that imports a value from lib/sweep/mod.ts loads without deadlock", async () => {
+  const dir = await tempDir();
+  const cmd = sweep(dir, [fixture("via_mod"), "--dry-run"]);
+  const child = cmd.spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  assert.equal(code, 0, `the CLI hung or failed: ${new TextDecoder().decode(stderr)}`);
+  assert.match(new TextDecoder().decode(stdout), /via-mod/);
+});
