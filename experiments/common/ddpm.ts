@@ -34,7 +34,7 @@ import {
 import type { BatchSource } from "../../lib/train/mod.ts";
 import { modelFn, sample, testNll } from "../../lib/experiment/diffusion.ts";
 import { judgeScore } from "../../lib/experiment/judge.ts";
-import { defineLoss, graph, type Json, type Node } from "../../lib/graph/mod.ts";
+import { graph } from "../../lib/graph/mod.ts";
 import type { BetaScheduleName } from "../../lib/math/mod.ts";
 import {
   diffusionLoss,
@@ -143,34 +143,6 @@ export function exampleShape(cfg: Pick<DdpmConfig, "data">): readonly number[] {
   return isToy(cfg) ? [2] : SHAPES[cfg.data] ?? [28, 28, 1];
 }
 
-/**
- * The diffusion loss of a net that also outputs its variance, concatenated after the mean on the
- * last axis (`[B, …, 2C]`). The library's `diffusionLoss` declares `out: "B,..."` with the same
- * `...` as `x0`, which a learned-variance output cannot match; here the data shape is concrete.
- *
- * @param s The diffusion.
- * @param example The shape of one example as the net sees it (`[D]` flat, `[H, W, C]` images).
- * @returns The loss node (per example `[B]`, times the importance weights when given).
- */
-function learnedVarianceLoss(
-  s: DiffusionSpec,
-  example: readonly number[],
-): Node<"x0" | "t" | "eps" | "out", "weights", "loss"> {
-  const d = diffusionOf(s);
-  const x = `B,${example.join(",")}`;
-  const doubled = [...example.slice(0, -1), 2 * example[example.length - 1]!];
-  return defineLoss({
-    name: "diffusionLossLearnedVariance",
-    inputs: { x0: x, t: "B", eps: x, out: `B,${doubled.join(",")}` },
-    optionalInputs: { weights: "B" },
-    config: s as unknown as Json,
-    fn: ({ x0, t, eps, out, weights }) => {
-      const r = d.trainingLosses(() => out, x0, t, { noise: eps }) as { loss: tf.Tensor };
-      return weights === undefined ? r.loss : tf.mul(r.loss, weights); // [B]
-    },
-  });
-}
-
 /** The training graph: x → forwardNoise → ε-net → diffusion loss. */
 export function ddpmModel(cfg: DdpmConfig): ModelPlan {
   const s = diffusionSpec(cfg);
@@ -185,7 +157,7 @@ export function ddpmModel(cfg: DdpmConfig): ModelPlan {
   const g = graph({ x: input })
     .add("noise", forwardNoise(s, sampler), { x0: "x" })
     .add("net", net, { xt: "noise.xt", t: "noise.t" })
-    .loss("diffusion", learned(cfg) ? learnedVarianceLoss(s, example) : diffusionLoss(s), {
+    .loss("diffusion", diffusionLoss(s), {
       x0: "x",
       t: "noise.t",
       eps: "noise.eps",

@@ -239,12 +239,20 @@ export function diffusionLoss(
   spec: DiffusionSpec,
 ): Node<"x0" | "t" | "eps" | "out", "weights", "loss"> {
   const d = diffusionOf(spec);
+  // A learned-variance net emits [mean, variance] on the last axis: [B, …, 2C] for x0's [B, …, C].
+  const learned = spec.varType === "learned" || spec.varType === "learned_range";
   return defineLoss({
     name: "diffusionLoss",
-    inputs: { x0: "B,...", t: "B", eps: "B,...", out: "B,..." },
+    inputs: { x0: "B,...,C", t: "B", eps: "B,...,C", out: learned ? "B,...,O" : "B,...,C" },
     optionalInputs: { weights: "B" },
     config: spec as unknown as Json,
     fn: ({ x0, t, eps, out, weights }) => {
+      const c = x0.shape.at(-1)!, o = out.shape.at(-1)!;
+      if (learned && o !== 2 * c) {
+        throw new RangeError(
+          `Cannot compute the ${spec.varType} diffusion loss as the net's last axis must be 2·${c} (mean and variance): current value is ${o}; build the net with learnSigma: true`,
+        );
+      }
       const r = d.trainingLosses(() => out, x0, t, { noise: eps }) as { loss: Tensor };
       return weights === undefined ? r.loss : tf.mul(r.loss, weights);
     },

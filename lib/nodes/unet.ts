@@ -18,7 +18,7 @@ import {
   timestepEmbedding,
   upsample2,
 } from "./layers.ts";
-import type { Tensor, Tensor3D, Tensor4D, Variable } from "../types.ts";
+import type { Tensor, Tensor3D, Variable } from "../types.ts";
 
 /** Options of {@linkcode unet}. */
 export interface UnetOptions {

@@ -20,7 +20,7 @@ import {
   updateUnusedSteps,
 } from "../vae/vq_ema.ts";
 import { activate, type Activation, conv, convParams, upsample2 } from "./layers.ts";
-import type { Tensor, Tensor1D, Tensor4D, Variable } from "../types.ts";
+import type { Tensor1D } from "../types.ts";
 
 /** Options of {@linkcode convEncoder} and {@linkcode convDecoder}. */
 export interface ConvNetOptions {
