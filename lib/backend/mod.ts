@@ -10,8 +10,13 @@
  *   `Conv2DBackpropFilter` / `Conv2DBackpropInput` on XNNPACK, `UnsortedSegmentSum`, and a
  *   working thread pool.
  *
- * Native BLAS: `lib/backend/native_blas.ts` (another module) exports `enableNativeBlas`; see the
- * HOOK comment in `select.ts` for where it is wired into {@linkcode initBackend}.
+ * - Native BLAS: on wasm and cpu, {@linkcode initBackend} registers OpenBLAS's sgemm (Deno FFI)
+ *   for `BatchMatMul` / `_FusedMatMul` / bias-gradient `Sum` when `--allow-ffi` is granted and
+ *   `libopenblas.so.0` is found, runs wasm with 1 thread beside it, and names it in the start-up
+ *   line; without the library or the permission one line says why and the backend keeps its own
+ *   kernels. `native: false` or `ELBO_NATIVE=0` turns it off. The framework's Adam
+ *   (`lib/train/adam.ts`) updates weights in place on wasm (`native_adam.ts`), and graph random
+ *   streams draw Gaussian noise with {@linkcode GaussianStream} (`native_random.ts`).
  *
  * @example Pick the backend from the command line, then read a loss
  * ```ts
@@ -35,6 +40,7 @@ export {
   formatBackendInfo,
   getBackendInfo,
   initBackend,
+  NATIVE_ENV,
   parseBackendFlag,
   readEnv,
   setBackend,
@@ -43,4 +49,17 @@ export {
 } from "./select.ts";
 export { readArray, type ReadOptions, readScalar, readScalars, type TensorValues } from "./read.ts";
 export { type AdapterInfo, isSoftwareAdapter, probeWebGpu } from "./webgpu.ts";
+export {
+  disableNativeBlas,
+  enableNativeBlas,
+  findNativeBlas,
+  type FusedActivation,
+  isNativeBlasEnabled,
+  type NativeBlasBackend,
+  type NativeBlasInfo,
+  type NativeBlasOptions,
+  type NativeBlasProbe,
+  type OmpWaitPolicy,
+} from "./native_blas.ts";
+export { GaussianStream } from "./native_random.ts";
 export { chooseMatMulPlan, type MatMulPlan, type MatMulShapes } from "./wasm_matmul.ts";

@@ -149,26 +149,13 @@ export class FusedAdamOptimizer extends tf.Optimizer {
     grad: Tensor,
     step: number,
   ): boolean {
-    const tensors = [value, m, v, grad];
-    for (const t of tensors) {
-      if (t.dtype !== "float32" || !heap.holds(t)) return false;
-    }
-    // Writing in place is only invisible to others when nothing else shares the memory.
-    for (const t of [value, m, v]) {
-      if (!heap.aliases(t) || heap.refCount(t) !== 1) return false;
-    }
-    const hp: AdamStep = {
+    return adamInPlace(heap, { w: value, m, v, g: grad }, {
       lr: this.learningRate,
       beta1: this.beta1,
       beta2: this.beta2,
       epsilon: this.epsilon,
       step,
-    };
-    const views = [heap.view(value), heap.view(m), heap.view(v), heap.view(grad)] as const;
-    if (heap.memory !== null) simdAdamUpdate(heap.memory, ...views, hp);
-    else adamUpdate(...views, hp);
-    for (const t of [value, m, v]) heap.invalidate(t);
-    return true;
+    });
   }
 
   /** The same update with tfjs ops (any backend); the variables get fresh memory. */
@@ -309,6 +296,62 @@ export function adamUpdate(
     v[i] = vi;
     w[i] = w[i]! - lr * (mi * inv1) / (Math.sqrt(vi * inv2) + eps);
   }
+}
+
+/** The four tensors of one in-place Adam step (see {@linkcode adamInPlace}). */
+export interface AdamTensors {
+  /** Weights (updated in place). */
+  w: Tensor;
+  /** First moment (updated in place). */
+  m: Tensor;
+  /** Second moment (updated in place). */
+  v: Tensor;
+  /** Gradient (read). */
+  g: Tensor;
+}
+
+/**
+ * One Adam step written straight into the memory of `w`, `m` and `v` on the cpu or wasm backend
+ * (WebAssembly SIMD over the wasm heap, a JS loop on cpu), when that is invisible to every other
+ * tensor: all four are float32 tensors held by `heap`, and `w`, `m`, `v` share their memory with
+ * no other tensor (reference count 1). Returns `false` without touching anything otherwise; the
+ * caller then runs the update with tfjs ops. On wasm, XNNPACK's cached packed weights of the
+ * updated tensors are dropped.
+ *
+ * @param heap The backend's tensor memory (`activeHeap()`).
+ * @param tensors Weights, moments and gradient.
+ * @param hp Learning rate, betas, epsilon and the 1-based step.
+ * @returns Whether the step was applied in place.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { adamInPlace } from "./native_adam.ts";
+ * import { activeHeap } from "./native_heap.ts";
+ *
+ * await tf.setBackend("cpu");
+ * const w = tf.variable(tf.ones([4])), m = tf.variable(tf.zeros([4])), v = tf.variable(tf.zeros([4]));
+ * const g = tf.fill([4], 2);
+ * const hp = { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 1 };
+ * console.log(adamInPlace(activeHeap()!, { w, m, v, g }, hp)); // true
+ * console.log(await w.data()); // about 0.9 each
+ * ```
+ */
+export function adamInPlace(heap: TensorHeap, tensors: AdamTensors, hp: AdamStep): boolean {
+  const { w, m, v, g } = tensors;
+  for (const t of [w, m, v, g]) {
+    if (t.dtype !== "float32" || !heap.holds(t)) return false;
+  }
+  // Writing in place is only invisible to others when nothing else shares the memory.
+  for (const t of [w, m, v]) {
+    if (!heap.aliases(t) || heap.refCount(t) !== 1) return false;
+  }
+  if (w.size !== g.size || m.size !== w.size || v.size !== w.size) return false;
+  const views = [heap.view(w), heap.view(m), heap.view(v), heap.view(g)] as const;
+  if (heap.memory !== null) simdAdamUpdate(heap.memory, ...views, hp);
+  else adamUpdate(...views, hp);
+  for (const t of [w, m, v]) heap.invalidate(t);
+  return true;
 }
 
 // ------------------------------------------------------------------ WebAssembly SIMD version

@@ -219,6 +219,38 @@ export function enableNativeBlas(
   return { enabled: true, library: opened.name, reason: null };
 }
 
+/** What {@linkcode findNativeBlas} found. */
+export interface NativeBlasProbe {
+  /** The library that would be used (as given to the loader), or `null` when none is usable. */
+  library: string | null;
+  /** How the library names itself (e.g. OpenBLAS's config string), or `null`. */
+  vendor: string | null;
+  /** Why no library is usable (`null` when one is). */
+  reason: string | null;
+}
+
+/**
+ * Loads the BLAS library the way {@linkcode enableNativeBlas} would, without registering any
+ * kernel: lets the caller decide before starting a backend (e.g. run wasm with 1 thread when the
+ * native kernels will do the matmuls). Never throws for a missing library or permission.
+ *
+ * @param options The library and the OpenMP wait policy (`threads` is ignored).
+ * @returns The library and its self-description, or why there is none.
+ *
+ * @example
+ * ```ts
+ * import { findNativeBlas } from "./native_blas.ts";
+ *
+ * const probe = findNativeBlas();
+ * console.log(probe.library ?? `no native BLAS: ${probe.reason}`);
+ * ```
+ */
+export function findNativeBlas(options: NativeBlasOptions = {}): NativeBlasProbe {
+  const opened = openBlas(options.library, options.ompWaitPolicy ?? "passive");
+  if (typeof opened === "string") return { library: null, vendor: null, reason: opened };
+  return { library: opened.name, vendor: opened.vendor, reason: null };
+}
+
 /**
  * Restores the kernels that {@linkcode enableNativeBlas} replaced on the backend. Does nothing
  * when the native kernels are not registered.

@@ -69,6 +69,9 @@ function fillBits(bits: Int32Array, state: Int32Array): void {
 
 const single = new Int32Array(1);
 
+/** Scratch for the raw bits of {@linkcode GaussianStream.fill}, shared by all streams. */
+let scratch = new Int32Array(0);
+
 /** Next int32 of the stream. */
 function nextInt(state: Int32Array): number {
   fillBits(single, state);
@@ -136,7 +139,6 @@ function splitmix32(seed: number): [number, number] {
  */
 export class GaussianStream {
   #state = new Int32Array(4);
-  #bits = new Int32Array(0);
 
   /**
    * Creates a stream; equal seeds give equal streams.
@@ -166,8 +168,10 @@ export class GaussianStream {
    * @param out The array to fill.
    */
   fill(out: Float32Array): void {
-    if (this.#bits.length < out.length) this.#bits = new Int32Array(out.length);
-    fillNormal(out, this.#bits.subarray(0, out.length), this.#state);
+    // One scratch buffer for every stream (JS is single-threaded and fill() does not re-enter):
+    // streams made per draw (graph random streams) then allocate nothing.
+    if (scratch.length < out.length) scratch = new Int32Array(Math.max(out.length, 1024));
+    fillNormal(out, scratch.subarray(0, out.length), this.#state);
   }
 
   /**

@@ -13,6 +13,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { startWasm } from "./wasm.ts";
+import { enableNativeBlas, findNativeBlas, type NativeBlasProbe } from "./native_blas.ts";
 import { type AdapterInfo, probeWebGpu, registerWebGpuBackend } from "./webgpu.ts";
 
 export type { AdapterInfo };
@@ -26,6 +27,13 @@ export const BACKEND_NAMES: readonly BackendName[] = ["webgpu", "wasm", "cpu"];
 /** The environment variable that forces a backend when no `backend` option is given. */
 export const BACKEND_ENV = "ELBO_BACKEND";
 
+/**
+ * The environment variable for the native BLAS path when no `native` option is given: `0`, `off`,
+ * `false` or `no` turn it off; unset, empty, `1`, `on`, `true` or `yes` leave it on with the default
+ * library (`libopenblas.so.0`); any other value names the library to load (a file name or path).
+ */
+export const NATIVE_ENV = "ELBO_NATIVE";
+
 /** Options of {@linkcode initBackend}. */
 export interface BackendOptions {
   /**
@@ -34,11 +42,19 @@ export interface BackendOptions {
    */
   backend?: BackendName | undefined;
   /**
-   * wasm threads (XNNPACK pool), at most 8; needs `--allow-write=runs` for the worker scripts,
-   * else 1.
+   * Threads for the math. With native BLAS on (wasm or cpu): the BLAS threads, and wasm runs 1
+   * XNNPACK thread (2 XNNPACK threads beside the BLAS pool measured 8-29% slower). Without it: wasm
+   * threads (XNNPACK pool), at most 8; needs `--allow-write=runs` for the worker scripts, else 1.
    * @default {navigator.hardwareConcurrency}
    */
   threads?: number;
+  /**
+   * Use OpenBLAS's sgemm through Deno FFI for matmuls on wasm and cpu (`native_blas.ts`) when
+   * `--allow-ffi` is granted and `libopenblas.so.0` (Debian `libopenblas0`) is found; else one
+   * line says why, and the backend keeps its own kernels. `false` turns it off.
+   * @default {true, unless ELBO_NATIVE is 0, off, false or no}
+   */
+  native?: boolean;
   /**
    * Print neither the fallback nor the start-up line (fallback lines are still recorded in
    * `notes`; WebGPU device-loss errors are always printed).
@@ -63,7 +79,7 @@ export interface BackendInfo {
   threads: number;
   /** Whether the wasm SIMD binary runs (false on cpu and webgpu). */
   simd: boolean;
-  /** Native BLAS library in use, or `null` (see the HOOK in `initBackend`). */
+  /** Native BLAS library doing the matmuls (e.g. `libopenblas.so.0`), or `null`. */
   native: string | null;
   /** Fallbacks, reduced threads, kernels replaced: everything worth keeping with the run. */
   notes: string[];
@@ -165,7 +181,7 @@ export function readEnv(name: string): string | undefined {
  * The start-up line: backend, threads, SIMD, native BLAS and the WebGPU adapter.
  *
  * @param info The selected backend.
- * @returns One line, e.g. `elbo: backend wasm (SIMD, 2 threads); webgpu adapter: llvmpipe (…), software fallback`.
+ * @returns One line, e.g. `elbo: backend wasm (SIMD, 1 thread, native BLAS libopenblas.so.0); webgpu adapter: llvmpipe (…), software fallback`.
  *
  * @example
  * ```ts
@@ -234,6 +250,27 @@ async function start(
   }
 }
 
+/** Whether the native BLAS path is wanted (the `native` option, else `ELBO_NATIVE`), and which library. */
+function nativeWanted(
+  options: BackendOptions,
+): { wanted: boolean; why: string; library: string | undefined } {
+  if (options.native !== undefined) {
+    return {
+      wanted: options.native,
+      why: `the 'native' option is ${options.native}`,
+      library: undefined,
+    };
+  }
+  const env = readEnv(NATIVE_ENV)?.trim();
+  if (env === undefined || env === "" || ["1", "on", "true", "yes"].includes(env.toLowerCase())) {
+    return { wanted: true, why: "", library: undefined };
+  }
+  if (["0", "off", "false", "no"].includes(env.toLowerCase())) {
+    return { wanted: false, why: `${NATIVE_ENV}=${env}`, library: undefined };
+  }
+  return { wanted: true, why: "", library: env }; // a library name or path
+}
+
 /** Pick and start a backend (see {@linkcode initBackend}). */
 async function select(
   options: BackendOptions,
@@ -256,6 +293,17 @@ async function select(
   };
   tf.env().set("PROD", true); // silences the "use tfjs-node" banner and tfjs's console warnings
 
+  // Native BLAS is looked for before wasm starts: with it, wasm runs 1 thread.
+  const wanted = nativeWanted(options);
+  let probe: NativeBlasProbe | null = null;
+  const launch = (name: BackendName) => {
+    if (name !== "webgpu" && wanted.wanted && probe === null) {
+      probe = findNativeBlas(wanted.library === undefined ? {} : { library: wanted.library });
+    }
+    const nativeOn = (probe as NativeBlasProbe | null)?.library != null;
+    return start(name, name === "wasm" && nativeOn ? 1 : threads, wasmKernels);
+  };
+
   let name: BackendName;
   let adapter: AdapterInfo | null = null;
   let started: Pick<BackendInfo, "threads" | "simd" | "notes">;
@@ -263,7 +311,7 @@ async function select(
     name = forced;
     try {
       if (forced === "webgpu") adapter = await probeWebGpu();
-      started = await start(forced, threads, wasmKernels);
+      started = await launch(forced);
     } catch (e) {
       throw new Error(
         `Cannot start the forced backend '${forced}': ${messageOf(e)}. Choose another with ` +
@@ -286,7 +334,7 @@ async function select(
     started = { threads: 1, simd: false, notes: [] };
     if (name === "webgpu") {
       try {
-        started = await start("webgpu", threads, wasmKernels);
+        started = await launch("webgpu");
       } catch (e) {
         fallBack(
           `elbo: webgpu failed to start on ${adapter?.description} (${messageOf(e)}); using wasm`,
@@ -296,11 +344,36 @@ async function select(
     }
     if (name === "wasm") {
       try {
-        started = await start("wasm", threads, wasmKernels);
+        started = await launch("wasm");
       } catch (e) {
         fallBack(`elbo: wasm failed to start (${messageOf(e)}); using cpu (20-30x slower)`);
         name = "cpu";
-        started = await start("cpu", threads, wasmKernels);
+        started = await launch("cpu");
+      }
+    }
+  }
+
+  // Native BLAS (native_blas.ts): registered after the backend and its own kernel fixes.
+  let native: string | null = null;
+  const nativeNotes: string[] = [];
+  if (name !== "webgpu") {
+    const found = probe as NativeBlasProbe | null;
+    if (!wanted.wanted) {
+      nativeNotes.push(`native BLAS off: ${wanted.why}`);
+    } else if (found === null || found.library === null) {
+      fallBack(
+        `elbo: no native BLAS (${found?.reason ?? "not probed"}); ${name} keeps its own matmul`,
+      );
+    } else {
+      const nb = enableNativeBlas(name, { library: found.library, threads });
+      if (nb.enabled) {
+        native = nb.library;
+        nativeNotes.push(
+          `native BLAS: ${nb.library} (${found.vendor}), ${threads} BLAS thread` +
+            `${threads === 1 ? "" : "s"}${name === "wasm" ? "; wasm runs 1 thread beside it" : ""}`,
+        );
+      } else {
+        fallBack(`elbo: no native BLAS (${nb.reason}); ${name} keeps its own matmul`);
       }
     }
   }
@@ -310,14 +383,9 @@ async function select(
     adapter,
     threads: started.threads,
     simd: started.simd,
-    native: null,
-    notes: [...lines, ...started.notes],
+    native,
+    notes: [...lines, ...started.notes, ...nativeNotes],
   };
-  // HOOK (native BLAS, lib/backend/native_blas.ts, wired by the lead): for name "wasm" or "cpu",
-  //   const nb = enableNativeBlas(info.name);
-  //   info.native = nb.enabled ? nb.library : null;
-  //   if (nb.reason !== null) info.notes.push(`native BLAS: ${nb.reason}`);
-  // here, after the backend has started and before the start-up line is printed.
   say(formatBackendInfo(info));
   return info;
 }
@@ -327,8 +395,11 @@ async function select(
  *
  * Order: an explicit `backend` option, else `ELBO_BACKEND`, else automatic: webgpu when
  * `navigator.gpu` gives a hardware adapter, else wasm, else cpu. An automatic fallback prints one
- * line saying why; a forced backend that cannot start throws. Unless `quiet`, one start-up line
- * on stderr names the backend, threads, SIMD and adapter. Later calls return the same record;
+ * line saying why; a forced backend that cannot start throws. On wasm and cpu, matmuls run on
+ * OpenBLAS through Deno FFI when `--allow-ffi` is granted and the library is found (wasm then
+ * runs 1 thread; `native: false` or `ELBO_NATIVE=0` turns it off); otherwise one line says why.
+ * Unless `quiet`, one start-up line on stderr names the backend, threads, SIMD, native BLAS and
+ * adapter. Later calls return the same record;
  * asking for a different backend then throws (choose the backend once per process).
  *
  * @param options Backend to force, wasm threads, quiet.

@@ -1,6 +1,6 @@
 /**
  * Starting the tfjs-wasm backend: read permission for its binaries, the thread pool, and elbo's
- * kernel fixes (transpose-free matmul, conv2d gradients, segment sum).
+ * kernel fixes (transpose-free matmul, conv2d gradients, segment sum, block-copy tile).
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmConvGrad } from "./wasm_conv_grad.ts";
 import { registerWasmMatMul } from "./wasm_matmul.ts";
 import { registerWasmSegmentSum } from "./wasm_segment_sum.ts";
+import { registerWasmTile } from "./wasm_tile.ts";
 import { prepareWasmThreads } from "./wasm_threads.ts";
 
 /** How to start wasm. */
@@ -94,6 +95,7 @@ export async function startWasm(options: WasmStartOptions): Promise<WasmStarted>
       ...registerWasmMatMul(),
       ...registerWasmConvGrad(),
       ...(registerWasmSegmentSum() ? ["UnsortedSegmentSum"] : []),
+      ...(registerWasmTile() ? ["Tile"] : []),
     ];
     if (kernels.length > 0) notes.push(`wasm kernels replaced or added: ${kernels.join(", ")}`);
   }

@@ -1,14 +1,20 @@
 /**
  * Backend parity: values and gradients of matmul (4 transpose combinations, 2-D and batched 3-D),
- * fused matmul, conv2d (stride 1/2, same/valid), conv2dTranspose, gather and UnsortedSegmentSum,
- * each computed on cpu, wasm (with elbo's kernels) and webgpu (llvmpipe in CI), one process per
- * backend (`parity_worker.ts`). Reference: cpu. Tolerance: |x − cpu| ≤ 1e-4 · (1 + |cpu|)
+ * fused matmul, conv2d (stride 1/2, same/valid), conv2dTranspose, tile / broadcastTo, gather and
+ * UnsortedSegmentSum,
+ * each computed on cpu, wasm (with elbo's kernels) and webgpu (llvmpipe in CI), and on cpu and wasm
+ * with the native BLAS kernels (OpenBLAS through FFI), one process per backend
+ * (`parity_worker.ts`). Reference: cpu with tfjs's own kernels. Tolerance: |x − cpu| ≤ 1e-4 · (1 + |cpu|)
  * elementwise (float32 sums of ≤ 250 products of values in [−1, 1]; observed ≤ 1e-6).
  */
 
 import assert from "node:assert/strict";
 import type { CaseResult, WorkerOutput } from "./parity_worker.ts";
-import { runWorker } from "./spawn.ts";
+import { DEFAULT_PERMISSIONS, runWorker } from "./spawn.ts";
+import { findNativeBlas } from "../../lib/backend/native_blas.ts";
+
+/** The native parity tests need OpenBLAS (CI installs libopenblas0-openmp). */
+const blas = findNativeBlas();
 
 const TOLERANCE = 1e-4;
 
@@ -18,7 +24,11 @@ function parity(backend: string, ...flags: string[]): Promise<WorkerOutput> {
   const key = [backend, ...flags].join(" ");
   let run = runs.get(key);
   if (run === undefined) {
-    run = runWorker<WorkerOutput>("parity_worker.ts", [backend, ...flags]).then((r) => r.json);
+    const permissions = flags.includes("--native")
+      ? [...DEFAULT_PERMISSIONS, "--allow-ffi"]
+      : DEFAULT_PERMISSIONS;
+    run = runWorker<WorkerOutput>("parity_worker.ts", [backend, ...flags], { permissions })
+      .then((r) => r.json);
     runs.set(key, run);
   }
   return run;
@@ -39,9 +49,14 @@ function assertClose(got: number[], want: number[], what: string): void {
 }
 
 /** Compare every case of `backend` with cpu, except `skip`. */
-async function compareWithCpu(backend: string, skip: string[] = []): Promise<void> {
-  const [cpu, other] = await Promise.all([parity("cpu"), parity(backend)]);
+async function compareWithCpu(
+  backend: string,
+  skip: string[] = [],
+  flags: string[] = [],
+): Promise<void> {
+  const [cpu, other] = await Promise.all([parity("cpu"), parity(backend, ...flags)]);
   assert.equal(other.backend, backend);
+  assert.equal(cpu.native, null, "the reference runs tfjs-cpu's own kernels");
   assert.deepEqual(Object.keys(other.cases), Object.keys(cpu.cases), "the same cases ran");
   const names = Object.keys(cpu.cases).filter((n) => !skip.includes(n));
   assert.ok(names.length >= 20, "every parity case ran");
@@ -60,6 +75,24 @@ Deno.test("wasm with elbo's kernels matches cpu on every value and gradient", as
   await compareWithCpu("wasm");
 });
 
+Deno.test({
+  name: "wasm with native BLAS matches cpu on every value and gradient",
+  ignore: blas.library === null,
+  fn: async () => {
+    assert.equal((await parity("wasm", "--native")).native, blas.library);
+    await compareWithCpu("wasm", [], ["--native"]);
+  },
+});
+
+Deno.test({
+  name: "cpu with native BLAS matches tfjs-cpu's own kernels on every value and gradient",
+  ignore: blas.library === null,
+  fn: async () => {
+    assert.equal((await parity("cpu", "--native")).native, blas.library);
+    await compareWithCpu("cpu", [], ["--native"]);
+  },
+});
+
 Deno.test("webgpu matches cpu on every value and gradient", async () => {
   // tfjs-webgpu 4.22 returns float bit patterns from an int32 UnsortedSegmentSum (its bug, not
   // used by gradients, which are float32): compared on wasm only.
@@ -67,10 +100,13 @@ Deno.test("webgpu matches cpu on every value and gradient", async () => {
 });
 
 Deno.test("no parity case leaks tensors or backend buffers on any backend", async () => {
-  for (const backend of ["cpu", "wasm", "webgpu"]) {
-    const out = await parity(backend);
-    assert.equal(out.leakedTensors, 0, `${backend}: tf.memory().numTensors grew`);
-    assert.equal(out.leakedDataIds, 0, `${backend}: backend.numDataIds() grew`);
+  const runs: [string, string[]][] = [["cpu", []], ["wasm", []], ["webgpu", []]];
+  if (blas.library !== null) runs.push(["cpu", ["--native"]], ["wasm", ["--native"]]);
+  for (const [backend, flags] of runs) {
+    const out = await parity(backend, ...flags);
+    const what = `${backend}${flags.length > 0 ? ` ${flags.join(" ")}` : ""}`;
+    assert.equal(out.leakedTensors, 0, `${what}: tf.memory().numTensors grew`);
+    assert.equal(out.leakedDataIds, 0, `${what}: backend.numDataIds() grew`);
   }
 });
 

@@ -3,7 +3,8 @@
  *
  * The backend is chosen once per process, so `parity_test.ts` runs this script once per backend
  * (`deno run … parity_worker.ts <cpu|wasm|webgpu> [--stock]`) and compares the outputs.
- * `--stock` starts wasm without elbo's kernels, to show which cases stock tfjs-wasm cannot run.
+ * `--stock` starts wasm without elbo's kernels, to show which cases stock tfjs-wasm cannot run;
+ * `--native` asks for the native BLAS kernels (run it with `--allow-ffi`), which are off otherwise.
  * Inputs come from a seeded generator, so every backend sees the same numbers.
  *
  * @module
@@ -21,6 +22,8 @@ export interface CaseResult {
 /** The worker's output line. */
 export interface WorkerOutput {
   backend: string;
+  /** The native BLAS library in use, or `null`. */
+  native: string | null;
   cases: Record<string, CaseResult | { error: string }>;
   /** Live tensors and backend data ids after all cases minus before (0 = no leak). */
   leakedTensors: number;
@@ -158,6 +161,19 @@ function cases(): Record<string, () => Promise<CaseResult>> {
     (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [1, 8, 8, 2], 2, "same"),
   );
 
+  // tile / broadcastTo (elbo's block-copy Tile on wasm): a column to rows, a scalar, rank 3
+  withInputs("tile [4,1] x [1,5]", [[4, 1]], (x) => tf.tile(x, [1, 5]));
+  withInputs("tile [2,3,2] x [2,1,3]", [[2, 3, 2]], (x) => tf.tile(x, [2, 1, 3]));
+  withInputs("broadcastTo [3,1] -> [3,7]", [[3, 1]], (x) => tf.broadcastTo(x, [3, 7]));
+  withInputs("broadcastTo [] -> [2,3]", [[]], (x) => tf.broadcastTo(x, [2, 3]));
+  all["tile int32 (value only)"] = async () => {
+    const x = tf.tensor2d([[1, 2], [3, 4]], [2, 2], "int32");
+    const y = tf.tile(x, [3, 2]);
+    const value = [...await readArray(y)];
+    tf.dispose([x, y]);
+    return { value, grads: [] };
+  };
+
   // gather (embedding lookup) and its gradient, UnsortedSegmentSum
   const table = () => rand(11, [10, 4]);
   all["gather embedding"] = async () => {
@@ -201,7 +217,8 @@ function cases(): Record<string, () => Promise<CaseResult>> {
 async function main(): Promise<void> {
   const backend = toBackendName(Deno.args[0] ?? "", "the first argument");
   const stock = Deno.args.includes("--stock");
-  const info = await initBackend({ backend, quiet: true, threads: 2, wasmKernels: !stock });
+  const native = Deno.args.includes("--native");
+  const info = await initBackend({ backend, quiet: true, threads: 2, wasmKernels: !stock, native });
   // tfjs-webgpu runs ops with small CPU-resident inputs on the CPU; force every op onto the GPU.
   if (info.name === "webgpu") tf.env().set("WEBGPU_CPU_FORWARD", false);
   const before = { tensors: tf.memory().numTensors, ids: tf.engine().backend.numDataIds() };
@@ -216,6 +233,7 @@ async function main(): Promise<void> {
   }
   const result: WorkerOutput = {
     backend: info.name,
+    native: info.native,
     cases: out,
     leakedTensors: tf.memory().numTensors - before.tensors,
     leakedDataIds: tf.engine().backend.numDataIds() - before.ids,

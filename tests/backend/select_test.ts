@@ -9,7 +9,8 @@ import {
   probeWebGpu,
   setBackend,
 } from "../../lib/backend/mod.ts";
-import { REPO_ROOT, runWorker } from "./spawn.ts";
+import { DEFAULT_PERMISSIONS, REPO_ROOT, runWorker } from "./spawn.ts";
+import { findNativeBlas } from "../../lib/backend/native_blas.ts";
 import type { SelectOutput } from "./select_worker.ts";
 
 /** Run select_worker.ts with these initBackend options; returns its output and stderr lines. */
@@ -25,6 +26,15 @@ async function select(
   const lines = stderr.split("\n").filter((l) => l.trim() !== "");
   return { out: json, info: json.info as BackendInfo, lines };
 }
+
+/** The fallback line when the FFI permission is missing. */
+const NO_FFI_LINE = (backend: string) =>
+  `elbo: no native BLAS (the FFI permission is not granted (state: prompt); run Deno with ` +
+  `--allow-ffi); ${backend} keeps its own matmul`;
+
+/** The native tests need OpenBLAS (CI installs libopenblas0-openmp). */
+const blas = findNativeBlas();
+const WITH_FFI = [...DEFAULT_PERMISSIONS, "--allow-ffi"];
 
 Deno.test("parseBackendFlag() reads --backend X and --backend=X, and the last flag wins", () => {
   assert.equal(parseBackendFlag(["train", "--backend", "webgpu"]), "webgpu");
@@ -80,12 +90,14 @@ Deno.test("initBackend() uses webgpu only on a hardware adapter, else wasm, sayi
     assert.equal(info.name, "wasm"); // llvmpipe on this machine and in CI
     assert.deepEqual(lines, [
       `elbo: webgpu adapter is a software fallback (${adapter.description}); using wasm`,
+      NO_FFI_LINE("wasm"), // the worker runs without --allow-ffi
       formatBackendInfo(info),
     ]);
     assert.equal(info.notes[0], lines[0]);
+    assert.equal(info.notes[1], lines[1]);
   } else {
     assert.equal(info.name, "wasm");
-    assert.deepEqual(lines, [formatBackendInfo(info)]);
+    assert.deepEqual(lines, [NO_FFI_LINE("wasm"), formatBackendInfo(info)]);
   }
   assert.equal(out.active, info.name);
   assert.deepEqual(JSON.parse(JSON.stringify(info)), info); // a plain JSON record
@@ -161,4 +173,98 @@ Deno.test("the backend is chosen once per process: the same choice returns the r
   );
   const { out } = await select({ backend: "cpu", quiet: true }, { then: "wasm" });
   assert.match(out.secondError?.message ?? "", /chosen once per process/);
+});
+
+Deno.test({
+  name:
+    "with --allow-ffi and OpenBLAS, wasm runs native BLAS beside 1 wasm thread, named in the start-up line",
+  ignore: blas.library === null,
+  fn: async () => {
+    const { info, lines } = await select({ backend: "wasm", threads: 2 }, {
+      permissions: WITH_FFI,
+    });
+    assert.equal(info.name, "wasm");
+    assert.equal(info.native, blas.library);
+    assert.equal(info.threads, 1);
+    assert.deepEqual(lines, [formatBackendInfo(info)]); // no fallback line
+    assert.match(
+      lines[0]!,
+      /^elbo: backend wasm \(SIMD, 1 thread, native BLAS libopenblas\.so\.0\)/,
+    );
+    assert.ok(
+      info.notes.some((n) =>
+        /^native BLAS: .*2 BLAS threads; wasm runs 1 thread beside it$/.test(n)
+      ),
+      info.notes.join("\n"),
+    );
+  },
+});
+
+Deno.test({
+  name: "automatic selection picks wasm with native BLAS when --allow-ffi is granted",
+  ignore: blas.library === null,
+  fn: async () => {
+    const { info, lines } = await select({ threads: 2 }, { permissions: WITH_FFI });
+    if (info.name === "webgpu") return; // a hardware GPU: native BLAS does not apply
+    assert.equal(info.name, "wasm");
+    assert.equal(info.native, blas.library);
+    assert.equal(lines.at(-1), formatBackendInfo(info));
+    assert.ok(!lines.some((l) => l.includes("no native BLAS")));
+  },
+});
+
+Deno.test({
+  name: "cpu gets native BLAS too when --allow-ffi is granted",
+  ignore: blas.library === null,
+  fn: async () => {
+    const { info } = await select({ backend: "cpu", quiet: true }, { permissions: WITH_FFI });
+    assert.equal(info.name, "cpu");
+    assert.equal(info.native, blas.library);
+    assert.equal(info.threads, 1);
+  },
+});
+
+Deno.test("without --allow-ffi native BLAS falls back with one line, and wasm keeps its threads", async () => {
+  const { info, lines } = await select({ backend: "wasm", threads: 2 });
+  assert.equal(info.native, null);
+  assert.equal(info.threads, 2);
+  assert.deepEqual(lines, [NO_FFI_LINE("wasm"), formatBackendInfo(info)]);
+  assert.ok(info.notes.includes(NO_FFI_LINE("wasm")));
+});
+
+Deno.test("a missing BLAS library (ELBO_NATIVE names one) falls back with one line naming it", async () => {
+  const { info, lines } = await select({ backend: "wasm", threads: 2 }, {
+    permissions: WITH_FFI,
+    env: { ELBO_NATIVE: "libelbo-missing.so.0" },
+  });
+  assert.equal(info.native, null);
+  assert.equal(info.threads, 2);
+  assert.equal(lines.length, 2);
+  assert.match(
+    lines[0]!,
+    /^elbo: no native BLAS \(no usable BLAS library \(libelbo-missing\.so\.0: .+\)\); wasm keeps its own matmul$/,
+  );
+  assert.equal(lines[1], formatBackendInfo(info));
+});
+
+Deno.test({
+  name: "ELBO_NATIVE=0 and native: false turn native BLAS off without a fallback line",
+  ignore: blas.library === null,
+  fn: async () => {
+    for (
+      const run of [{ env: { ELBO_NATIVE: "0" }, options: {} }, {
+        env: {},
+        options: { native: false },
+      }]
+    ) {
+      const { info, lines } = await select({ backend: "wasm", threads: 2, ...run.options }, {
+        permissions: WITH_FFI,
+        env: run.env,
+      });
+      assert.equal(info.native, null);
+      assert.equal(info.threads, 2);
+      assert.deepEqual(lines, [formatBackendInfo(info)]);
+      assert.ok(info.notes.some((n) => /^native BLAS off: /.test(n)), info.notes.join("\n"));
+    }
+  },
 });

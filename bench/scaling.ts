@@ -1,0 +1,281 @@
+/**
+ * Scaling tables for predicting a run's cost, all through the framework on the default backend:
+ *
+ * - `steps`: training step time of workload A's graph (`./framework.ts`) against the batch size
+ *   (width 1024) and against the width H of the ε-MLP (batch 128);
+ * - `nll`: exact-NLL evaluation time (`GaussianDiffusion.calcBpdLoop` with the compiled ε-MLP as
+ *   the model, batches of 100 images as `testNll` runs it) against the number of timesteps T and
+ *   the number of test images.
+ *
+ * ```sh
+ * deno run --allow-read --allow-env --allow-ffi --allow-sys bench/scaling.ts [--what steps|nll|all] [--json]
+ * ```
+ *
+ * Each row prints the 1-minute load average beside it (other processes on a 2-core machine change
+ * the numbers).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { parseArgs } from "node:util";
+import { formatBackendInfo, initBackend } from "../lib/backend/mod.ts";
+import { compile } from "../lib/graph/mod.ts";
+import { GaussianDiffusion } from "../lib/diffusion/mod.ts";
+import { betaSchedule } from "../lib/math/mod.ts";
+import { modelFn } from "../lib/experiment/diffusion.ts";
+import { ddpmGraph, DIFFUSION_A, makeFrameworkWorkload } from "./framework.ts";
+import type { Workload } from "./handwritten.ts";
+import { PIXELS } from "./workloads.ts";
+
+/** One row of the step-time table. */
+export interface StepRow {
+  /** Which sweep the row belongs to. */
+  sweep: "batch" | "width";
+  /** Batch size. */
+  batch: number;
+  /** Width H of the ε-MLP. */
+  hidden: number;
+  /** Trainable parameters. */
+  params: number;
+  /** Median step time, ms. */
+  msPerStep: number;
+  /** Training samples per second. */
+  samplesPerSec: number;
+  /** Matmul GFLOP/s. */
+  gflops: number;
+  /** 1-minute load average after the row. */
+  load1: number | null;
+}
+
+/** One row of the NLL-evaluation table. */
+export interface NllRow {
+  /** Which sweep the row belongs to. */
+  sweep: "T" | "images";
+  /** Diffusion steps T. */
+  T: number;
+  /** Test images evaluated. */
+  images: number;
+  /** Wall time, seconds. */
+  seconds: number;
+  /** Network evaluations per second (images × T / seconds). */
+  forwardsPerSec: number;
+  /** Microseconds per image and timestep. */
+  usPerImageStep: number;
+  /** 1-minute load average after the row. */
+  load1: number | null;
+}
+
+function load1(): number | null {
+  try {
+    return Deno.loadavg()[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Median ms per step of `work` over 3 windows of about `seconds` each, after warm-up. */
+async function msPerStep(work: Workload, seconds: number): Promise<number> {
+  const run = async (n: number): Promise<number> => {
+    const t0 = performance.now();
+    let last: tf.Tensor | null = null;
+    for (let i = 0; i < n; i++) {
+      last?.dispose();
+      last = work.step();
+    }
+    await last?.data();
+    last?.dispose();
+    return (performance.now() - t0) / n;
+  };
+  await run(2); // warm-up (allocations, JIT)
+  const one = await run(2);
+  const n = Math.max(2, Math.round(seconds * 1000 / one));
+  const windows = [await run(n), await run(n), await run(n)];
+  return median(windows);
+}
+
+/**
+ * Step time of workload A's graph against the batch size and the width.
+ *
+ * @param options Batch sizes (at width 1024), widths (at batch 128), seconds per window, and a
+ * callback for each row as it is measured.
+ * @returns One row per configuration.
+ *
+ * @example A quick, tiny table on the cpu backend
+ * ```ts
+ * import { initBackend } from "../lib/backend/mod.ts";
+ * import { stepScaling } from "./scaling.ts";
+ *
+ * await initBackend({ backend: "cpu", quiet: true });
+ * const rows = await stepScaling({ batches: [], widths: [32], seconds: 0.01 });
+ * console.log(rows[0]!.msPerStep > 0); // true
+ * ```
+ */
+export async function stepScaling(
+  options: {
+    batches?: number[];
+    widths?: number[];
+    seconds?: number;
+    onRow?: (row: StepRow) => void;
+  } = {},
+): Promise<StepRow[]> {
+  const batches = options.batches ?? [32, 64, 128, 256, 512];
+  const widths = options.widths ?? [256, 512, 1024, 2048];
+  const seconds = options.seconds ?? 1;
+  const configs: [StepRow["sweep"], number, number][] = [
+    ...batches.map((b) => ["batch", b, 1024] as [StepRow["sweep"], number, number]),
+    ...widths.map((h) => ["width", 128, h] as [StepRow["sweep"], number, number]),
+  ];
+  const rows: StepRow[] = [];
+  for (const [sweep, batch, hidden] of configs) {
+    const work = makeFrameworkWorkload("A", { batch, hidden });
+    const ms = await msPerStep(work, seconds);
+    const spec = work.spec;
+    work.dispose();
+    const row: StepRow = {
+      sweep,
+      batch,
+      hidden,
+      params: spec.params,
+      msPerStep: Math.round(ms * 100) / 100,
+      samplesPerSec: Math.round(batch * 1000 / ms),
+      gflops: Math.round(spec.gflopPerStep / (ms / 1000) * 10) / 10,
+      load1: load1(),
+    };
+    rows.push(row);
+    options.onRow?.(row);
+  }
+  return rows;
+}
+
+/**
+ * Exact-NLL evaluation time (`calcBpdLoop` over the full chain, batches of 100) against T and the
+ * number of test images, with workload A's ε-network (untrained: the time does not depend on the
+ * weights).
+ *
+ * @param options Ts (at `imagesAtT` images), image counts (at T = `tAtImages`), batch size, width,
+ * and a callback for each row as it is measured.
+ * @returns One row per configuration.
+ *
+ * @example A tiny table on the cpu backend
+ * ```ts
+ * import { initBackend } from "../lib/backend/mod.ts";
+ * import { nllScaling } from "./scaling.ts";
+ *
+ * await initBackend({ backend: "cpu", quiet: true });
+ * const rows = await nllScaling({ Ts: [50], images: [], imagesAtT: 2, batch: 2, hidden: 16 });
+ * console.log(rows[0]!.seconds > 0); // true
+ * ```
+ */
+export async function nllScaling(
+  options: {
+    Ts?: number[];
+    images?: number[];
+    imagesAtT?: number;
+    tAtImages?: number;
+    batch?: number;
+    hidden?: number;
+    onRow?: (row: NllRow) => void;
+  } = {},
+): Promise<NllRow[]> {
+  const Ts = options.Ts ?? [100, 250, 500, 1000];
+  const images = options.images ?? [200, 400];
+  const imagesAtT = options.imagesAtT ?? 100;
+  const tAtImages = options.tAtImages ?? 1000;
+  const batch = options.batch ?? 100;
+  const compiled = compile(ddpmGraph(options.hidden ?? 1024), { seed: 0 });
+  const model = modelFn(compiled, { xt: "noise.xt", t: "noise.t", out: "net.out" });
+  const configs: [NllRow["sweep"], number, number][] = [
+    ...Ts.map((T) => ["T", T, imagesAtT] as [NllRow["sweep"], number, number]),
+    ...images.map((n) => ["images", tAtImages, n] as [NllRow["sweep"], number, number]),
+  ];
+  const rows: NllRow[] = [];
+  // Warm-up: one short chain.
+  await evaluate(new GaussianDiffusion(diffusionOfT(50)), model, Math.min(batch, 8), batch);
+  for (const [sweep, T, n] of configs) {
+    const d = new GaussianDiffusion(diffusionOfT(T));
+    const t0 = performance.now();
+    await evaluate(d, model, n, batch);
+    const seconds = (performance.now() - t0) / 1000;
+    const row: NllRow = {
+      sweep,
+      T,
+      images: n,
+      seconds: Math.round(seconds * 100) / 100,
+      forwardsPerSec: Math.round(n * T / seconds),
+      usPerImageStep: Math.round(seconds * 1e6 / (n * T) * 10) / 10,
+      load1: load1(),
+    };
+    rows.push(row);
+    options.onRow?.(row);
+  }
+  compiled.dispose();
+  return rows;
+}
+
+/** Workload A's diffusion with T steps (linear schedule scaled by 1000/T). */
+function diffusionOfT(T: number) {
+  return {
+    betas: betaSchedule(DIFFUSION_A.schedule, T),
+    meanType: DIFFUSION_A.meanType,
+    varType: DIFFUSION_A.varType,
+    lossType: DIFFUSION_A.lossType,
+  };
+}
+
+/** Runs calcBpdLoop over `n` random 8-bit images in batches, reading every result back. */
+async function evaluate(
+  d: GaussianDiffusion,
+  model: ReturnType<typeof modelFn>,
+  n: number,
+  batch: number,
+): Promise<void> {
+  for (let done = 0; done < n; done += batch) {
+    const b = Math.min(batch, n - done);
+    const x0 = tf.tidy(() =>
+      tf.sub(tf.div(tf.round(tf.randomUniform([b, PIXELS], 0, 255, "float32", done)), 127.5), 1)
+    ); // [B, D], 8-bit levels in [-1, 1]
+    const r = await d.calcBpdLoop(model, x0, { clipDenoised: true, seed: done });
+    await r.totalBpd.data();
+    tf.dispose([x0, r.totalBpd, r.priorBpd, r.vb, r.xstartMse, r.mse]);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      what: { type: "string", default: "all" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  if (!["steps", "nll", "all"].includes(values.what)) {
+    throw new RangeError(
+      `Cannot run the scaling tables as '--what' must be steps, nll or all: current value is ${values.what}`,
+    );
+  }
+  const info = await initBackend({ quiet: true });
+  console.error(formatBackendInfo(info));
+  const print = (row: StepRow | NllRow) =>
+    console.log(values.json ? JSON.stringify(row) : Object.values(row).join("\t"));
+  if (values.what !== "nll") {
+    if (!values.json) {
+      console.log("sweep\tbatch\thidden\tparams\tms/step\tsamples/s\tGFLOP/s\tload1");
+    }
+    await stepScaling({ onRow: print });
+  }
+  if (values.what !== "steps") {
+    if (!values.json) console.log("sweep\tT\timages\tseconds\tforwards/s\tus/(image*step)\tload1");
+    await nllScaling({ onRow: print });
+  }
+}
+
+if (import.meta.main) {
+  await main();
+  Deno.exit();
+}
