@@ -17,10 +17,13 @@
  * 5), `--steps N` (steps per window), `--warmup N`, `--batch N`, `--hidden N` (width of A's and C's
  * network; the hand-written step then does not run), `--no-handwritten`, `--no-torch`, `--torch-threads N` (default 2), `--python PATH`.
  *
- * Timing: after `warmup` steps of each, the framework and the hand-written step run alternating
- * windows (ABBA order, so drifting background load hits both alike); a window runs `steps` steps
- * and ends by reading the last output back (`await data()`). Each reports its median window; the
- * overhead is 1 − framework / hand-written. With several workloads, each runs in its own Deno
+ * Timing: a window runs `steps` steps and ends by reading the last output back (`await data()`);
+ * a result is the median window. After `warmup` steps the framework runs `windows` windows alone
+ * (`samplesPerSec`, the number compared with PyTorch, which also runs alone in its process); then
+ * the hand-written step is built and warmed up, and both run alternating windows (ABBA order, so
+ * drifting background load hits both alike): the overhead is 1 − framework / hand-written from
+ * those. (A second model in the same process slows both by up to 10-15% on this machine, so the
+ * alternating windows are slower than the framework alone.) With several workloads, each runs in its own Deno
  * process (so `peakRssMB`, the process's peak resident memory after the framework's warm-up, is
  * that workload's alone), when `--allow-run` and `--allow-read` are granted.
  *
@@ -191,7 +194,7 @@ export interface BenchResult {
   native: string | null;
   /** Threads: XNNPACK threads on wasm (1 beside native BLAS). */
   threads: number;
-  /** Framework throughput (median window): training or forward samples per second. */
+  /** Framework throughput alone in its process (median window): training or forward samples/s. */
   samplesPerSec: number;
   /** Matmul GFLOP/s achieved by the framework. */
   gflops: number;
@@ -203,15 +206,22 @@ export interface BenchResult {
   batch: number;
   /** Trainable parameters. */
   params: number;
-  /** Framework window rates. */
+  /** Framework window rates (alone). */
   rates: number[];
   /** Framework loss (A, B) or first per-example error (C) at the end of each window. */
   lastValues: number[];
+  /** Framework throughput in the windows alternating with the hand-written step, or `null`. */
+  pairedSamplesPerSec: number | null;
+  /** Framework window rates alternating with the hand-written step. */
+  pairedRates: number[] | null;
   /** Hand-written tfjs step on the same backend (median window), or `null` when not run. */
   handwrittenSamplesPerSec: number | null;
   /** Hand-written window rates. */
   handwrittenRates: number[] | null;
-  /** Framework overhead against the hand-written step: 100 (1 − framework / hand-written), %. */
+  /**
+   * Framework overhead against the hand-written step, from the alternating windows:
+   * 100 (1 − framework / hand-written), %.
+   */
   overheadPct: number | null;
   /** PyTorch samples/s (median window), or `null` when it did not run. */
   torchSamplesPerSec: number | null;
@@ -221,7 +231,7 @@ export interface BenchResult {
   ratioTorch: number | null;
   /** Why PyTorch did not run, when it did not. */
   torchNote: string | null;
-  /** Tensors left behind by the framework's timed windows (0 means no leak). */
+  /** Tensors left behind by the timed windows (0 means no leak). */
   leakedTensors: number;
   /** Warm-up steps, steps per window, windows. */
   warmup: number;
@@ -237,7 +247,7 @@ export interface BenchResult {
 
 /** Default [warm-up, steps per window] per path and workload (windows of roughly 1-3 s). */
 const DEFAULT_STEPS: Record<string, Record<WorkloadName, [number, number]>> = {
-  native: { A: [5, 40], B: [10, 150], C: [3, 15] },
+  native: { A: [10, 40], B: [20, 150], C: [5, 15] },
   wasm: { A: [2, 5], B: [5, 20], C: [1, 2] },
   cpu: { A: [1, 1], B: [2, 5], C: [1, 1] },
   webgpu: { A: [1, 2], B: [2, 5], C: [1, 1] },
@@ -433,6 +443,12 @@ export async function benchWorkload(
   });
   await warm(fw, warmup);
   const rss = peakRssMB();
+  // Phase 1: the framework alone in this process (its throughput, comparable with PyTorch's,
+  // which also runs alone). Phase 2: alternating windows with the hand-written step (the
+  // overhead; a second model in the same process slows both by up to 10-15% here).
+  const before = tf.memory().numTensors;
+  const f = (await timeInterleaved([fw], { steps, windows: args.windows }))[0]!;
+  let leaked = tf.memory().numTensors - before;
   let hw: Workload | null = null;
   // The hand-written step has the reference width only.
   if (args.handwritten && (args.hidden === undefined || args.hidden === HIDDEN || name === "B")) {
@@ -444,17 +460,16 @@ export async function benchWorkload(
     });
     await warm(hw, warmup);
   }
-  const before = tf.memory().numTensors;
-  const timings = await timeInterleaved(hw === null ? [fw] : [fw, hw], {
-    steps,
-    windows: args.windows,
-  });
-  const leaked = tf.memory().numTensors - before;
+  const beforePaired = tf.memory().numTensors;
+  const paired = hw === null
+    ? null
+    : await timeInterleaved([fw, hw], { steps, windows: args.windows });
+  leaked += tf.memory().numTensors - beforePaired;
   const spec = fw.spec;
   fw.dispose();
   hw?.dispose();
   const load9 = load1();
-  const f = timings[0]!, h = timings[1] ?? null;
+  const fp = paired?.[0] ?? null, h = paired?.[1] ?? null;
 
   let torch: TorchLine | string | null = null;
   if (args.torch) {
@@ -474,9 +489,11 @@ export async function benchWorkload(
     params: spec.params,
     rates: f.rates.map(Math.round),
     lastValues: f.lastValues.map((v) => Math.round(v * 1e4) / 1e4),
+    pairedSamplesPerSec: fp === null ? null : round1(fp.median),
+    pairedRates: fp === null ? null : fp.rates.map(Math.round),
     handwrittenSamplesPerSec: h === null ? null : round1(h.median),
     handwrittenRates: h === null ? null : h.rates.map(Math.round),
-    overheadPct: h === null ? null : round1(100 * (1 - f.median / h.median)),
+    overheadPct: h === null || fp === null ? null : round1(100 * (1 - fp.median / h.median)),
     torchSamplesPerSec: torchRate,
     torchThreads: torch !== null && typeof torch !== "string" ? torch.threads : null,
     ratioTorch: torchRate === null ? null : Math.round(1000 * f.median / torchRate) / 1000,
@@ -494,7 +511,7 @@ export async function benchWorkload(
  * One human-readable line for a result.
  *
  * @param r The result.
- * @returns E.g. `A  framework 3,410 train samples/s (52.3 GFLOP/s) | hand-written 3,450, overhead 1.2% | torch 3,061, ratio 1.114x | peak RSS 420 MB`.
+ * @returns E.g. `A  framework 3,410 train samples/s (93.5 GFLOP/s) | alternating: framework 3,020 vs hand-written 3,050, overhead 1% | torch (2 threads) 3,300, ratio 1.033x | peak RSS 280 MB | load 0.6/0.9`.
  *
  * @example
  * ```ts
@@ -502,7 +519,7 @@ export async function benchWorkload(
  * console.log(formatResult({
  *   workload: "B", backend: "cpu", native: null, threads: 1, samplesPerSec: 100, gflops: 0.4,
  *   peakRssMB: 200, unit: "train samples/s", batch: 128, params: 853840, rates: [100],
- *   lastValues: [540], handwrittenSamplesPerSec: null, handwrittenRates: null, overheadPct: null,
+ *   lastValues: [540], pairedSamplesPerSec: null, pairedRates: null, handwrittenSamplesPerSec: null, handwrittenRates: null, overheadPct: null,
  *   torchSamplesPerSec: null, torchThreads: null, ratioTorch: null, torchNote: "--no-torch",
  *   leakedTensors: 0, warmup: 1, steps: 1, windows: 1, load1: null, ts: "",
  * }));
@@ -513,8 +530,11 @@ export function formatResult(r: BenchResult): string {
   const parts = [
     `${r.workload}  framework ${n(r.samplesPerSec)} ${r.unit} (${r.gflops} GFLOP/s)`,
   ];
-  if (r.handwrittenSamplesPerSec !== null) {
-    parts.push(`hand-written ${n(r.handwrittenSamplesPerSec)}, overhead ${r.overheadPct}%`);
+  if (r.handwrittenSamplesPerSec !== null && r.pairedSamplesPerSec !== null) {
+    parts.push(
+      `alternating: framework ${n(r.pairedSamplesPerSec)} vs hand-written ` +
+        `${n(r.handwrittenSamplesPerSec)}, overhead ${r.overheadPct}%`,
+    );
   }
   parts.push(
     r.torchSamplesPerSec !== null

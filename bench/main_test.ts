@@ -72,6 +72,7 @@ Deno.test("benchWorkload() runs two tiny windows of A, B and C and reports the J
     }
     assert.equal(r.rates.length, 2);
     assert.equal(r.overheadPct !== null, name === "B");
+    assert.equal(r.pairedRates?.length ?? 2, 2);
     assert.equal(r.handwrittenRates?.length ?? 2, 2);
     assert.equal(r.leakedTensors, 0);
     assert.equal(r.torchNote, "--no-torch");

@@ -92,7 +92,7 @@ async function msPerStep(work: Workload, seconds: number): Promise<number> {
     last?.dispose();
     return (performance.now() - t0) / n;
   };
-  await run(2); // warm-up (allocations, JIT)
+  await run(5); // warm-up (allocations, JIT)
   const one = await run(2);
   const n = Math.max(2, Math.round(seconds * 1000 / one));
   const windows = [await run(n), await run(n), await run(n)];
@@ -126,12 +126,18 @@ export async function stepScaling(
 ): Promise<StepRow[]> {
   const batches = options.batches ?? [32, 64, 128, 256, 512];
   const widths = options.widths ?? [256, 512, 1024, 2048];
-  const seconds = options.seconds ?? 1;
+  const seconds = options.seconds ?? 2;
   const configs: [StepRow["sweep"], number, number][] = [
     ...batches.map((b) => ["batch", b, 1024] as [StepRow["sweep"], number, number]),
     ...widths.map((h) => ["width", 128, h] as [StepRow["sweep"], number, number]),
   ];
   const rows: StepRow[] = [];
+  if (configs.length > 0) {
+    // Warm the process up once (wasm heap growth, JIT) so the first row is not penalised.
+    const warm = makeFrameworkWorkload("A", { batch: Math.max(...configs.map((c) => c[1])) });
+    await msPerStep(warm, seconds / 4);
+    warm.dispose();
+  }
   for (const [sweep, batch, hidden] of configs) {
     const work = makeFrameworkWorkload("A", { batch, hidden });
     const ms = await msPerStep(work, seconds);
