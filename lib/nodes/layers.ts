@@ -7,6 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { ParamSpec } from "../graph/node.ts";
+import { fusedLinear } from "./fused_linear.ts";
 import type { Tensor, Tensor2D, Tensor4D, Variable } from "../types.ts";
 
 /** A nonlinearity. */
@@ -110,9 +111,8 @@ export function dense(
       `Cannot apply dense layer as parameters '${prefix}W'/'${prefix}b' are missing`,
     );
   }
-  // The bias goes inside the matmul (one kernel, no [B, out] temporary; native BLAS seeds its
-  // output with it): 9.1% → 4.6% framework overhead on workload C (BENCHMARKS.md).
-  return tf.fused.matMul({ a: x as Tensor2D, b: W as Tensor2D, bias: b }); // [B, out]
+  // One kernel with the bias inside, and lazy gradients (see fused_linear.ts).
+  return fusedLinear(x, W, b); // [B, out]
 }
 
 /**
