@@ -33,8 +33,19 @@ import {
  */
 export function bernoulliLogProb(x: Tensor, params: { logits: Tensor }): Tensor {
   assertSameShape("compute the Bernoulli log-probability", x, "x", params.logits, "logits");
-  return tf.tidy(() => tf.sub(tf.mul(x, params.logits), tf.softplus(params.logits)));
+  return bernoulliKernel(x, params.logits);
 }
+
+// x·l − softplus(l) as relu(l) − x·l + log1p(e^−|l|) (tfjs-wasm's Softplus is slow), with the
+// gradient written out: ∂/∂l = x − σ(l) (exact at l = 0, where relu and |·| would give 0), ∂/∂x = l.
+const bernoulliKernel = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+  const [x, l, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
+  save([x, l]);
+  return {
+    value: tf.sub(tf.sub(tf.mul(x, l), tf.relu(l)), tf.log1p(tf.exp(tf.neg(tf.abs(l))))),
+    gradFunc: (dy, [xs, ls]) => [tf.mul(dy, ls!), tf.mul(dy, tf.sub(xs!, tf.sigmoid(ls!)))],
+  };
+}) as (x: Tensor, l: Tensor) => Tensor;
 
 /**
  * Elementwise Gaussian log-density: log N(x; μ, σ²) = −½ (log 2π + log σ² + (x − μ)² / σ²).

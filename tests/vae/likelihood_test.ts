@@ -25,6 +25,20 @@ Deno.test("bernoulliLogProb() matches x log σ(l) + (1 − x) log σ(−l) by ha
   assert.ok(lp.every(Number.isFinite));
 });
 
+Deno.test("bernoulliLogProb() gradients: x − σ(l) for the logits (also at l = 0), l for x", async () => {
+  const logits = [-50, -3, 0, 0, 2.5, 40, -0.7];
+  const xs = [0, 1, 1, 0, 0, 1, 0.3];
+  const [gx, gl] = tf.grads((x: tf.Tensor, l: tf.Tensor) =>
+    tf.sum(bernoulliLogProb(x, { logits: l }))
+  )([tf.tensor1d(xs), tf.tensor1d(logits)]);
+  const sigmoid = (l: number) => 1 / (1 + Math.exp(-l));
+  assertClose(await read(gl!), logits.map((l, i) => xs[i]! - sigmoid(l)), {
+    atol: 1e-6,
+    what: "d/dl",
+  });
+  assertClose(await read(gx!), logits, { atol: 1e-6, what: "d/dx" });
+});
+
 Deno.test("gaussianLogProb() matches the density by hand; fixed sigma equals logvar = 2 log sigma", async () => {
   const x = tf.tensor2d([[0.3, -1.2], [2, 0]]);
   const mean = tf.tensor2d([[0, -1], [1.5, 0.4]]);
