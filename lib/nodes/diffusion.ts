@@ -68,8 +68,10 @@ export function diffusionOf(spec: DiffusionSpec): GaussianDiffusion {
 }
 
 /**
- * The forward process: t ~ sampler, ε ~ N(0, I), x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, and the
- * v-target v = √ᾱ_t ε − √(1 − ᾱ_t) x₀. Optional inputs `t` and `noise` pin them (tests, evaluation).
+ * The forward process: t ~ sampler, ε ~ N(0, I), x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε. Optional inputs
+ * `t` and `noise` pin them (tests, evaluation). `diffusionLoss` derives its own target (ε, x₀ or
+ * v = √ᾱ_t ε − √(1 − ᾱ_t) x₀) from these; a custom loss that wants v computes it with
+ * `diffusionOf(spec).convertPrediction(eps, xt, t, { from: "eps", to: "v" })`.
  *
  * The timesteps are drawn from `sampler`'s current weights with the node's step-keyed random
  * stream, so a resumed run draws what the uninterrupted one drew.
@@ -77,7 +79,7 @@ export function diffusionOf(spec: DiffusionSpec): GaussianDiffusion {
  * @param spec The diffusion process.
  * @param sampler Timestep distribution (a `LossSecondMomentResampler` learns from the losses;
  *   feed it with `importanceHook`). @default uniform
- * @returns A node `x0: [B, ...]` → `xt, eps, v: [B, ...]`, `t: [B]` (int32), `weights: [B]`.
+ * @returns A node `x0: [B, ...]` → `xt, eps: [B, ...]`, `t: [B]` (int32), `weights: [B]`.
  *
  * @example Forward noise for 784-dim data
  * ```ts
@@ -89,7 +91,7 @@ export function diffusionOf(spec: DiffusionSpec): GaussianDiffusion {
 export function forwardNoise(
   spec: DiffusionSpec,
   sampler?: ScheduleSampler,
-): Node<"x0", "t" | "noise", "xt" | "eps" | "v" | "t" | "weights"> {
+): Node<"x0", "t" | "noise", "xt" | "eps" | "t" | "weights"> {
   const d = diffusionOf(spec);
   const ts = sampler ?? new UniformSampler(spec.T);
   const samplerName = ts instanceof LossSecondMomentResampler ? "loss-second-moment" : "uniform";
@@ -97,7 +99,7 @@ export function forwardNoise(
     name: "forwardNoise",
     inputs: { x0: "B,..." },
     optionalInputs: { t: "B", noise: "B,..." },
-    outputs: { xt: "B,...", eps: "B,...", v: "B,...", t: "B", weights: "B" },
+    outputs: { xt: "B,...", eps: "B,...", t: "B", weights: "B" },
     config: { ...spec, sampler: samplerName } as unknown as Json,
     fn: ({ x0, t, noise }, { rng }) => {
       const b = x0.shape[0]!;
@@ -109,8 +111,7 @@ export function forwardNoise(
       } else w = tf.ones([b]);
       const eps = noise ?? rng.normal([...x0.shape]);
       const xt = d.qSample(x0, tt, { noise: eps }) as Tensor;
-      const v = d.convertPrediction(eps, xt, tt, { from: "eps", to: "v" });
-      return { xt, eps, v, t: tt, weights: w };
+      return { xt, eps, t: tt, weights: w };
     },
   });
 }
