@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ParamSpec } from "../graph/node.ts";
 import { fusedLinear } from "./fused_linear.ts";
-import type { Tensor, Tensor2D, Tensor4D, Variable } from "../types.ts";
+import type { Tensor, Tensor4D, Variable } from "../types.ts";
 
 /** A nonlinearity. */
 export type Activation = "relu" | "silu" | "tanh" | "gelu" | "softplus" | "linear";
