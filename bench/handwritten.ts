@@ -496,17 +496,9 @@ export async function timeWorkload(
   const rates: number[] = [];
   const lastValues: number[] = [];
   for (let w = 0; w < windows; w++) {
-    const t0 = performance.now();
-    let last: tf.Tensor | null = null;
-    for (let i = 0; i < steps; i++) {
-      last?.dispose();
-      last = work.step();
-    }
-    const values = last === null ? new Float32Array() : await last.data();
-    const seconds = (performance.now() - t0) / 1000;
-    last?.dispose();
-    rates.push(work.spec.items * steps / seconds);
-    lastValues.push(Number(values[0]));
+    const [rate, value] = await timeWindow(work, steps);
+    rates.push(rate);
+    lastValues.push(value);
   }
   const sorted = [...rates].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -514,6 +506,39 @@ export async function timeWorkload(
     ? sorted[mid] ?? NaN
     : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
   return { rates, median, lastValues };
+}
+
+/**
+ * One timing window: runs `steps` steps, reads the last output back (so queued work finishes),
+ * and returns items/s and the output's first value.
+ *
+ * @param work The workload.
+ * @param steps Steps in the window.
+ * @returns `[items per second, first value of the last output]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { makeWorkloadB, timeWindow } from "./handwritten.ts";
+ *
+ * await tf.setBackend("cpu");
+ * const work = makeWorkloadB({ batch: 4 });
+ * const [rate] = await timeWindow(work, 2);
+ * console.log(`${rate.toFixed(0)} samples/s`);
+ * work.dispose();
+ * ```
+ */
+export async function timeWindow(work: Workload, steps: number): Promise<[number, number]> {
+  const t0 = performance.now();
+  let last: tf.Tensor | null = null;
+  for (let i = 0; i < steps; i++) {
+    last?.dispose();
+    last = work.step();
+  }
+  const values = last === null ? new Float32Array() : await last.data();
+  const seconds = (performance.now() - t0) / 1000;
+  last?.dispose();
+  return [work.spec.items * steps / seconds, Number(values[0])];
 }
 
 // ------------------------------------------------------------------ CLI

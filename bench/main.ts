@@ -39,7 +39,7 @@ import {
   toBackendName,
 } from "../lib/backend/mod.ts";
 import { makeFrameworkWorkload } from "./framework.ts";
-import { type DenseMode, makeWorkload, type Workload } from "./handwritten.ts";
+import { type DenseMode, makeWorkload, timeWindow, type Workload } from "./handwritten.ts";
 import { HIDDEN, type WorkloadName } from "./workloads.ts";
 
 export type { Workload } from "./handwritten.ts";
@@ -283,20 +283,6 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Runs `steps` steps, reads the last output back, and returns items/s and that value. */
-async function window(work: Workload, steps: number): Promise<[number, number]> {
-  const t0 = performance.now();
-  let last: tf.Tensor | null = null;
-  for (let i = 0; i < steps; i++) {
-    last?.dispose();
-    last = work.step();
-  }
-  const values = last === null ? new Float32Array() : await last.data();
-  const seconds = (performance.now() - t0) / 1000;
-  last?.dispose();
-  return [work.spec.items * steps / seconds, Number(values[0])];
-}
-
 /** Runs `n` steps, reading each output back (warm-up). */
 async function warm(work: Workload, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -336,7 +322,7 @@ export async function timeInterleaved(
     const order = works.map((_, i) => i);
     if (w % 2 === 1) order.reverse();
     for (const i of order) {
-      const [rate, value] = await window(works[i]!, options.steps);
+      const [rate, value] = await timeWindow(works[i]!, options.steps);
       out[i]!.rates.push(rate);
       out[i]!.lastValues.push(value);
     }

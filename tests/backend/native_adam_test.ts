@@ -3,36 +3,10 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import assert from "node:assert/strict";
 import { adamUpdate, FusedAdamOptimizer, simdAdamUpdate } from "../../lib/backend/native_adam.ts";
+import { assertRelClose as assertClose, seeded } from "../_seeded.ts";
 
 tf.env().set("PROD", true);
 await tf.setBackend("cpu");
-
-/** Deterministic values in [-1, 1) (LCG). */
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  tol: number,
-) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i] ?? NaN, e = expected[i] ?? NaN;
-    assert.ok(
-      Math.abs(a - e) <= tol * (1 + Math.abs(e)),
-      `${what}[${i}]: ${a} vs ${e} (tolerance ${tol})`,
-    );
-  }
-}
 
 type MakeOptimizer = () => tf.Optimizer;
 

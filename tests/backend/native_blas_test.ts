@@ -11,6 +11,8 @@ import {
   type NativeBlasBackend,
 } from "../../lib/backend/native_blas.ts";
 
+import { seeded } from "../_seeded.ts";
+
 tf.env().set("PROD", true);
 await tf.setBackend("cpu");
 
@@ -20,17 +22,6 @@ const probe = enableNativeBlas("cpu");
 disableNativeBlas("cpu");
 const noBlas = !probe.enabled;
 if (noBlas) console.warn(`native BLAS parity tests skipped: ${probe.reason}`);
-
-/** Deterministic values in [-1, 1) (LCG), so every run compares the same numbers. */
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function input(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);

@@ -3,67 +3,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Adam, type AdamUpdate } from "../../lib/train/adam.ts";
+import { assertRelClose as assertClose } from "../_seeded.ts";
+import { problem, train } from "./_adam_problem.ts";
 
 tf.env().set("PROD", true);
 await tf.setBackend("cpu");
-
-/** Deterministic values in [-1, 1) (LCG). */
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  tol: number,
-) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
-    assert.ok(
-      Math.abs(a - e) <= tol * (1 + Math.abs(e)),
-      `${what}[${i}]: ${a} vs ${e} (tol ${tol})`,
-    );
-  }
-}
-
-/** A small least-squares problem: W [7, 3] (21 values: the SIMD tail runs on wasm), b [3]. */
-function problem() {
-  const W = tf.variable(tf.tensor2d(seeded(21, 1), [7, 3]));
-  const b = tf.variable(tf.tensor1d(seeded(3, 2)));
-  const x = tf.tensor2d(seeded(56, 3), [8, 7]);
-  const y = tf.tensor2d(seeded(24, 4), [8, 3]);
-  const loss = () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, W), b), y))) as tf.Scalar;
-  const step = (opt: Adam) =>
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(loss, [W, b]);
-      opt.apply([grads[W.name]!, grads[b.name]!]);
-    });
-  return { W, b, step, dispose: () => tf.dispose([W, b, x, y]) };
-}
-
-async function train(update: AdamUpdate, steps: number) {
-  const p = problem();
-  const opt = new Adam([p.W, p.b], { lr: 0.05, update });
-  for (let i = 0; i < steps; i++) p.step(opt);
-  const out = {
-    W: Float32Array.from(await p.W.data()),
-    b: Float32Array.from(await p.b.data()),
-    m: Float32Array.from(await opt.m[0]!.data()),
-    v: Float32Array.from(await opt.v[0]!.data()),
-    t: opt.t,
-  };
-  opt.dispose();
-  p.dispose();
-  return out;
-}
 
 Deno.test("Adam takes PyTorch's first two steps: p − lr·m̂/(√v̂ + ε), on both paths", async () => {
   for (const update of ["ops", "inPlace"] as const) {
