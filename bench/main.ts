@@ -23,9 +23,9 @@
  * the hand-written step is built and warmed up, and both run alternating windows (ABBA order, so
  * drifting background load hits both alike): the overhead is 1 − framework / hand-written from
  * those. (A second model in the same process slows both by up to 10-15% on this machine, so the
- * alternating windows are slower than the framework alone.) With several workloads, each runs in its own Deno
- * process (so `peakRssMB`, the process's peak resident memory after the framework's warm-up, is
- * that workload's alone), when `--allow-run` and `--allow-read` are granted.
+ * alternating windows are slower than the framework alone.) With several workloads, each runs in
+ * its own Deno process (so `peakRssMB`, the process's peak resident memory after the framework's
+ * warm-up, is that workload's alone), when `--allow-run` and `--allow-read` are granted.
  *
  * @module
  */

@@ -24,7 +24,7 @@ import { GaussianDiffusion } from "../lib/diffusion/mod.ts";
 import { betaSchedule } from "../lib/math/mod.ts";
 import { modelFn } from "../lib/experiment/diffusion.ts";
 import { ddpmGraph, DIFFUSION_A, makeFrameworkWorkload } from "./framework.ts";
-import type { Workload } from "./handwritten.ts";
+import { timeWindow, type Workload } from "./handwritten.ts";
 import { PIXELS } from "./workloads.ts";
 
 /** One row of the step-time table. */
@@ -81,17 +81,8 @@ function median(xs: readonly number[]): number {
 
 /** Median ms per step of `work` over 3 windows of about `seconds` each, after warm-up. */
 async function msPerStep(work: Workload, seconds: number): Promise<number> {
-  const run = async (n: number): Promise<number> => {
-    const t0 = performance.now();
-    let last: tf.Tensor | null = null;
-    for (let i = 0; i < n; i++) {
-      last?.dispose();
-      last = work.step();
-    }
-    await last?.data();
-    last?.dispose();
-    return (performance.now() - t0) / n;
-  };
+  // timeWindow gives items/s; a step is `items` items.
+  const run = async (n: number) => 1000 * work.spec.items / (await timeWindow(work, n))[0];
   await run(5); // warm-up (allocations, JIT)
   const one = await run(2);
   const n = Math.max(2, Math.round(seconds * 1000 / one));

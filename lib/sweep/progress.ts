@@ -140,12 +140,12 @@ export class Progress {
   /**
    * Prints a log line without garbling the redrawn line.
    *
-   * @param print Writes the line (to stdout).
+   * @param write Writes the line (to stdout).
    */
-  print(print: () => void): void {
+  logLine(write: () => void): void {
     const shown = this.#shown;
     this.clear();
-    print();
+    write();
     if (shown !== "" && this.#tty) {
       this.#write(shown);
       this.#shown = shown;

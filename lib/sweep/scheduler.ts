@@ -202,7 +202,7 @@ async function execute(
   const todoEval = todo.reduce((n, g) => n + pending(g).length, 0);
   const alreadyDone = plan.runs.length - todoEval;
   const progress = new Progress({ trainings: todoTrain, evaluations: todoEval }, options.progress);
-  const say = (line: string) => progress.print(() => options.log(line));
+  const say = (line: string) => progress.logLine(() => options.log(line));
   say(
     `sweep ${plan.experiment} (preset ${plan.preset}, code ${plan.codeVersion}): ${plan.runs.length} run${
       plan.runs.length === 1 ? "" : "s"

@@ -1,8 +1,9 @@
 /**
  * End to end on a density we know: a diffusion trained on 8 Gaussians on a ring (8-bit quantised,
  * like images) must (1) sample its modes in the right proportions and with the data's spread, and
- * (2) report an exact-bound NLL that is never below the true discrete entropy by more than 3 standard errors — the bound is an upper
- * bound, so a lower number would mean a bug in calcBpdLoop, the decoder, or the training.
+ * (2) report an exact-bound NLL that is never below the true discrete entropy by more than 3
+ * standard errors — the bound is an upper bound, so a lower number would mean a bug in
+ * calcBpdLoop, the decoder, or the training.
  */
 
 import assert from "node:assert/strict";

@@ -52,7 +52,7 @@ Deno.test("terminal mode redraws one line and keeps log lines clean", () => {
   assert.ok(writes.every((w) => w.startsWith("\r\x1b[2K")));
   const before = writes.length;
   const printed: string[] = [];
-  p.print(() => printed.push("a log line"));
+  p.logLine(() => printed.push("a log line"));
   assert.deepEqual(printed, ["a log line"]);
   assert.equal(writes[before], "\r\x1b[2K"); // erased before the log line …
   assert.ok((writes[before + 1] ?? "").startsWith("\r\x1b[2K[train 1/2")); // … and redrawn after
