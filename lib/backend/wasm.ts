@@ -1,6 +1,7 @@
 /**
  * Starting the tfjs-wasm backend: read permission for its binaries, the thread pool, and elbo's
- * kernel fixes (transpose-free matmul, conv2d gradients, segment sum, block-copy tile).
+ * kernel fixes (transpose-free matmul, conv2d gradients, segment sum, block-copy tile,
+ * polynomial sin and cos).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { registerWasmConvGrad } from "./wasm_conv_grad.ts";
 import { registerWasmMatMul } from "./wasm_matmul.ts";
 import { registerWasmSegmentSum } from "./wasm_segment_sum.ts";
 import { registerWasmTile } from "./wasm_tile.ts";
+import { registerWasmTrig } from "./wasm_trig.ts";
 import { prepareWasmThreads } from "./wasm_threads.ts";
 
 /** How to start wasm. */
@@ -96,6 +98,7 @@ export async function startWasm(options: WasmStartOptions): Promise<WasmStarted>
       ...registerWasmConvGrad(),
       ...(registerWasmSegmentSum() ? ["UnsortedSegmentSum"] : []),
       ...(registerWasmTile() ? ["Tile"] : []),
+      ...registerWasmTrig(),
     ];
     if (kernels.length > 0) notes.push(`wasm kernels replaced or added: ${kernels.join(", ")}`);
   }

@@ -1,6 +1,6 @@
 /**
  * Backend parity: values and gradients of matmul (4 transpose combinations, 2-D and batched 3-D),
- * fused matmul, conv2d (stride 1/2, same/valid), conv2dTranspose, tile / broadcastTo, gather and
+ * fused matmul, conv2d (stride 1/2, same/valid), conv2dTranspose, tile / broadcastTo, sin / cos, gather and
  * UnsortedSegmentSum,
  * each computed on cpu, wasm (with elbo's kernels) and webgpu (llvmpipe in CI), and on cpu and wasm
  * with the native BLAS kernels (OpenBLAS through FFI), one process per backend

@@ -178,6 +178,13 @@ function cases(): Record<string, () => Promise<CaseResult>> {
     return { value, grads: [] };
   };
 
+  // sin and cos (elbo's polynomial kernels on wasm), small and timestep-sized arguments
+  withInputs("sin, cos of x", [[3, 5]], (x) => tf.add(tf.sin(x), tf.mul(tf.cos(x), 2)));
+  withInputs("sin, cos of 1000x", [[4, 16]], (x) => {
+    const big = tf.mul(x, 1000);
+    return tf.concat([tf.sin(big), tf.cos(big)], 1);
+  });
+
   // gather (embedding lookup) and its gradient, UnsortedSegmentSum
   const table = () => rand(11, [10, 4]);
   all["gather embedding"] = async () => {
