@@ -123,6 +123,7 @@ export function ddpmGraph(hidden: number = HIDDEN): Graph<string> {
       x0: "x0",
       t: "noise.t",
       eps: "noise.eps",
+      xt: "noise.xt",
       out: "net.out",
     })
     .build();

@@ -115,7 +115,13 @@ export default defineExperiment<Config, ImageDataset>({
         xt: "noise.xt",
         t: "noise.t",
       })
-      .loss("simple", diffusionLoss(s), { x0: "x", t: "noise.t", eps: "noise.eps", out: "net.out" })
+      .loss("simple", diffusionLoss(s), {
+        x0: "x",
+        t: "noise.t",
+        eps: "noise.eps",
+        xt: "noise.xt",
+        out: "net.out",
+      })
       .loss("ce", crossEntropy, { logits: "clf.logits", y: "y" })
       .build();
     return {

@@ -161,6 +161,7 @@ export function ddpmModel(cfg: DdpmConfig): ModelPlan {
       x0: "x",
       t: "noise.t",
       eps: "noise.eps",
+      xt: "noise.xt",
       out: "net.out",
       weights: "noise.weights",
     })

@@ -59,6 +59,7 @@ import {
   type SampleResult,
   type SyncModel,
   type TrainingLosses,
+  type TrainingLossOptions,
   VAR_TYPES,
   type VarType,
   type VbTerms,
@@ -406,7 +407,7 @@ export class GaussianDiffusion {
    * @param model The network.
    * @param x0 Data `[B, …]`.
    * @param t int32 `[B]`.
-   * @param options The noise ε (or a seed).
+   * @param options The noise ε (or a seed), and x_t if already computed from it.
    * @returns `{ loss, mse?, vb? }`, each `[B]`.
    *
    * @example L_hybrid with a learned-range variance
@@ -427,13 +428,26 @@ export class GaussianDiffusion {
     model: M,
     x0: Tensor,
     t: Tensor,
-    options: NoiseOptions = {},
+    options: TrainingLossOptions = {},
   ): Returned<M, TrainingLosses> {
     this.#checkBatch("compute training losses", x0, t);
+    if (options.xt !== undefined && options.noise === undefined) {
+      throw new TypeError(
+        "Cannot compute training losses from a given 'xt' without the 'noise' it was made with: " +
+          "pass both, or neither",
+      );
+    }
     const noise = options.noise ?? gaussian(x0.shape, options.seed);
     checkSameShape("compute training losses with this noise", noise, x0);
-    const xt = this.qSample(x0, t, { noise });
-    const cleanup = () => tf.dispose(options.noise === undefined ? [noise, xt] : [xt]);
+    if (options.xt !== undefined) {
+      checkSameShape("compute training losses with this xt", options.xt, x0);
+    }
+    const xt = options.xt ?? this.qSample(x0, t, { noise });
+    const made = [
+      ...(options.noise === undefined ? [noise] : []),
+      ...(options.xt === undefined ? [xt] : []),
+    ];
+    const cleanup = () => tf.dispose(made);
     let result: TrainingLosses | Promise<TrainingLosses>;
     try {
       result = this.#trainingLossesAt(model, x0, xt, t, noise);

@@ -147,6 +147,16 @@ export interface NoiseOptions {
   seed?: number;
 }
 
+/** Options of `GaussianDiffusion.trainingLosses`: the noise, and x_t when already computed. */
+export interface TrainingLossOptions extends NoiseOptions {
+  /**
+   * x_t = `qSample(x0, t, { noise })`, when the caller has it already (e.g. `forwardNoise`'s
+   * output): it is used as is, not recomputed. Requires `noise`, the ε it was made with.
+   * @default {undefined} (computed from x0, t and the noise)
+   */
+  xt?: Tensor;
+}
+
 /** Per-example training losses, each `[B]`. */
 export interface TrainingLosses {
   /** The loss to minimise. */

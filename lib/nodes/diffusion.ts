@@ -225,7 +225,8 @@ export function epsMlp(options: EpsMlpOptions): Node<"xt" | "t", "y", "out"> {
  * The diffusion training loss, per example `[B]`, from `GaussianDiffusion.trainingLosses` with the
  * network output given: L_simple (`mse`), L_hybrid (`rescaled_mse` with learned variance:
  * mse + λ·L_vlb, the mean detached in the vlb term), or L_vlb (`kl` / `rescaled_kl`). Multiplied by
- * the optional importance `weights` 1/(T·p_t).
+ * the optional importance `weights` 1/(T·p_t). Wire the optional `xt` to `forwardNoise`'s x_t
+ * (made from the same x0, t and eps) so it is not computed twice.
  *
  * @param spec The diffusion process (its `lossType` picks the objective).
  * @returns A loss node.
@@ -238,23 +239,24 @@ export function epsMlp(options: EpsMlpOptions): Node<"xt" | "t", "y", "out"> {
  */
 export function diffusionLoss(
   spec: DiffusionSpec,
-): Node<"x0" | "t" | "eps" | "out", "weights", "loss"> {
+): Node<"x0" | "t" | "eps" | "out", "weights" | "xt", "loss"> {
   const d = diffusionOf(spec);
   // A learned-variance net emits [mean, variance] on the last axis: [B, …, 2C] for x0's [B, …, C].
   const learned = spec.varType === "learned" || spec.varType === "learned_range";
   return defineLoss({
     name: "diffusionLoss",
     inputs: { x0: "B,...,C", t: "B", eps: "B,...,C", out: learned ? "B,...,O" : "B,...,C" },
-    optionalInputs: { weights: "B" },
+    optionalInputs: { weights: "B", xt: "B,...,C" },
     config: spec as unknown as Json,
-    fn: ({ x0, t, eps, out, weights }) => {
+    fn: ({ x0, t, eps, out, weights, xt }) => {
       const c = x0.shape.at(-1)!, o = out.shape.at(-1)!;
       if (learned && o !== 2 * c) {
         throw new RangeError(
           `Cannot compute the ${spec.varType} diffusion loss as the net's last axis must be 2·${c} (mean and variance): current value is ${o}; build the net with learnSigma: true`,
         );
       }
-      const r = d.trainingLosses(() => out, x0, t, { noise: eps }) as { loss: Tensor };
+      const noised = xt === undefined ? { noise: eps } : { noise: eps, xt };
+      const r = d.trainingLosses(() => out, x0, t, noised) as { loss: Tensor };
       return weights === undefined ? r.loss : tf.mul(r.loss, weights);
     },
   });
