@@ -152,6 +152,33 @@ Deno.test("the hybrid loss trains the variance through vb and the mean only thro
   }
 });
 
+Deno.test("vbTermsBpd() gives a row the same value and gradient in a batch of t = 0 only, t > 0 only, or both", async () => {
+  // On cpu and wasm it computes only the terms the batch's rows take; mixed batches take both.
+  const betas = betaSchedule("cosine", 10);
+  const d = new GaussianDiffusion({
+    betas,
+    meanType: "eps",
+    varType: "learned_range",
+    lossType: "rescaled_mse",
+  });
+  const x0 = tf.tensor2d(X0), noise = tf.tensor2d(EPS);
+  const out = tf.tensor2d(X0.map((_, i) => [...DELTA[i]!, ...VAR_OUT.learned_range[i]!]));
+  const rowsAt = async (steps: number[]) => {
+    const t = tf.tensor1d(steps, "int32");
+    const xt = d.qSample(x0, t, { noise });
+    const vb = (o: tf.Tensor) => d.vbTermsBpd(() => o, x0, xt, t, { clipDenoised: false }).output;
+    const value = await values(vb(out));
+    const grad = (await tf.grad(vb)(out).array()) as number[][];
+    return { value, grad };
+  };
+  const mixed = await rowsAt([0, 5]), zeros = await rowsAt([0, 0]), later = await rowsAt([5, 5]);
+  assert.equal(mixed.value[0], zeros.value[0]);
+  assert.equal(mixed.value[1], later.value[1]);
+  assert.deepEqual(mixed.grad[0], zeros.grad[0]);
+  assert.deepEqual(mixed.grad[1], later.grad[1]);
+  assert.notEqual(mixed.value[0], later.value[0], "t = 0 takes the decoder NLL, not the KL");
+});
+
 Deno.test("calcBpdLoop() on T = 10 with supplied noise matches a float64 recomputation", async () => {
   const betas = betaSchedule("cosine", 10);
   const c = new ref.Chain(betas);
