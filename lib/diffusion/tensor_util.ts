@@ -6,6 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { GaussianStream } from "../backend/native_random.ts";
 import type { MaybePromise, Model, Returned } from "./types.ts";
 import type { Tensor, Tensor1D } from "../types.ts";
 
@@ -156,13 +157,11 @@ function checkIsTensor(out: unknown): asserts out is Tensor {
 }
 
 /**
- * Draws N(0, 1) noise of a shape, seeded when `seed` is given (tfjs' seeded alea generator,
- * identical on every backend).
+ * Draws N(0, 1) noise of a shape with a {@linkcode GaussianStream} (xoshiro128** + ziggurat,
+ * identical on every backend, ~8x faster than `tf.randomNormal`), seeded when `seed` is given.
  */
 export function gaussian(shape: readonly number[], seed?: number): Tensor {
-  return seed === undefined
-    ? tf.randomNormal([...shape], 0, 1, "float32")
-    : tf.randomNormal([...shape], 0, 1, "float32", seed);
+  return new GaussianStream(seed ?? Math.random() * 2 ** 53).tensor([...shape]);
 }
 
 /** Throws unless `a` and `b` have the same shape. */
