@@ -368,14 +368,26 @@ export class GaussianDiffusion {
     options: Pick<PMeanVarianceOptions, "clipDenoised"> = {},
   ): Returned<M, VbTerms> {
     const { clipDenoised = true } = options;
+    this.#checkBatch("compute a VLB term", xt, t);
+    checkSameShape("compute a VLB term", x0, xt);
+    // Fixed log variances stay one value per row ([B, 1, …]) and broadcast where they meet the
+    // data: the same numbers as improved-diffusion's full-shape tensors, without the exp and
+    // arithmetic over every pixel.
     return asReturned<M, VbTerms>(andThen(
-      this.pMeanVariance(model as Model, xt, t, { clipDenoised }),
+      applyModel(
+        model as Model,
+        xt,
+        t,
+        (s) => this.modelTimesteps(s),
+        (raw) => this.#pMeanLogVariance(raw, xt, t, { clipDenoised }),
+      ),
       (out) =>
         tf.tidy(() => {
           const kl = () => {
-            const q = this.qPosteriorMeanVariance(x0, xt, t);
+            const qMean = this.#posteriorMean(x0, xt, t);
+            const qLogVariance = this.#at(this.tables.posteriorLogVarianceClipped, t, xt.rank);
             return tf.div( // [B] bits/dim
-              meanFlat(normalKl(q.mean, q.logVariance, out.mean, out.logVariance)),
+              meanFlat(normalKl(qMean, qLogVariance, out.mean, out.logVariance)),
               Math.log(2.0),
             );
           };
@@ -385,7 +397,7 @@ export class GaussianDiffusion {
                 tf.neg(
                   discretizedGaussianLogLikelihood(x0, {
                     means: out.mean,
-                    logScales: tf.mul(0.5, out.logVariance),
+                    logScales: tf.broadcastTo(tf.mul(0.5, out.logVariance), [...x0.shape]),
                   }),
                 ),
               ),
@@ -402,7 +414,7 @@ export class GaussianDiffusion {
             : zeros === b
             ? decoderNll()
             : tf.where(tf.equal(t, 0), decoderNll(), kl())) as Tensor1D; // [B]
-          tf.dispose([out.mean, out.variance, out.logVariance]);
+          tf.dispose([out.mean, out.logVariance]);
           return { output, predXstart: out.predXstart };
         }),
     ));
@@ -1001,15 +1013,49 @@ export class GaussianDiffusion {
     t: Tensor,
     options: PMeanVarianceOptions,
   ): PMeanVariance {
+    return tf.tidy(() => {
+      const p = this.#pMeanLogVariance(raw, xt, t, options);
+      switch (this.varType) {
+        case "learned":
+        case "learned_range":
+          return { ...p, variance: tf.exp(p.logVariance) };
+        case "fixed_large":
+          return {
+            ...p,
+            variance: this.#full(this.tables.fixedLargeVariance, t, xt.shape),
+            logVariance: tf.broadcastTo(p.logVariance, [...xt.shape]),
+          };
+        case "fixed_small":
+          return {
+            ...p,
+            variance: this.#full(this.tables.posteriorVariance, t, xt.shape),
+            logVariance: tf.broadcastTo(p.logVariance, [...xt.shape]),
+          };
+        default: {
+          const unknown: never = this.varType;
+          throw new TypeError(`Cannot compute the variance for variance type ${unknown}`);
+        }
+      }
+    });
+  }
+
+  /**
+   * p_θ's mean, log variance and x̂_0 from the model output; the log variance of a fixed variance
+   * type stays `[B, 1, …, 1]` (one value per row: the VLB needs no more), a learned one is full.
+   */
+  #pMeanLogVariance(
+    raw: Tensor,
+    xt: Tensor,
+    t: Tensor,
+    options: PMeanVarianceOptions,
+  ): { mean: Tensor; logVariance: Tensor; predXstart: Tensor } {
     const { clipDenoised = true, denoisedFn } = options;
     const r = xt.rank;
     const [output, varValues] = this.#splitOutput(raw, xt);
-    let variance: Tensor;
     let logVariance: Tensor;
     switch (this.varType) {
       case "learned":
         logVariance = tf.clone(varValues as Tensor);
-        variance = tf.exp(logVariance);
         break;
       case "learned_range": {
         const minLog = this.#at(this.tables.posteriorLogVarianceClipped, t, r);
@@ -1017,16 +1063,13 @@ export class GaussianDiffusion {
         // The model's value in [−1, 1] maps to [min_var, max_var] on the log scale.
         const frac = tf.div(tf.add(varValues as Tensor, 1), 2); // [B, …]
         logVariance = tf.add(tf.mul(frac, maxLog), tf.mul(tf.sub(1, frac), minLog));
-        variance = tf.exp(logVariance);
         break;
       }
       case "fixed_large":
-        variance = this.#full(this.tables.fixedLargeVariance, t, xt.shape);
-        logVariance = this.#full(this.tables.fixedLargeLogVariance, t, xt.shape);
+        logVariance = this.#at(this.tables.fixedLargeLogVariance, t, r); // [B, 1, …]
         break;
       case "fixed_small":
-        variance = this.#full(this.tables.posteriorVariance, t, xt.shape);
-        logVariance = this.#full(this.tables.posteriorLogVarianceClipped, t, xt.shape);
+        logVariance = this.#at(this.tables.posteriorLogVarianceClipped, t, r); // [B, 1, …]
         break;
       default: {
         const unknown: never = this.varType;
@@ -1061,7 +1104,7 @@ export class GaussianDiffusion {
         throw new TypeError(`Cannot compute the mean for mean type ${unknown}`);
       }
     }
-    return { mean, variance, logVariance, predXstart };
+    return { mean, logVariance, predXstart };
   }
 
   /** Splits a model output into (mean output, variance values) for learned variances. */
