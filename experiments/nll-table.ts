@@ -37,11 +37,11 @@
  *   2 cores. The table says it is a smoke test.
  * - `laptop` (the default; 2 CPU cores): ε-MLP 784 → 512 × 3, T = 1000, 5,000 steps of 128 at
  *   Adam 1e-3 per diffusion row; 200 test images and 64 judged samples; VAEs 3,000 steps with
- *   IWAE-1000; toy rows 3,000 steps, 1,000 test points. About 32 minutes on an otherwise idle
- *   machine, 45 with another CPU job beside it: extrapolated from short runs of every row here
- *   (wasm + native BLAS): 0.03 s/step for L_simple, 0.06–0.08 for L_hybrid, 0.06–0.14 for L_vlb
- *   (the VB terms' elementwise work; the range is the load), 0.2 ms per image per timestep of
- *   the NLL (200 images + 64 samples ≈ 55–70 s per row), VAEs and toy rows 1–2 minutes each.
+ *   IWAE-1000; toy rows 3,000 steps, 1,000 test points. Measured on 2026-12-03 (2 vCPUs, Zen 5,
+ *   wasm + native BLAS, idle machine; `deno task nll-table`): 14 min 49 s in all. Per diffusion
+ *   row, training 79–82 s for L_simple (~16 ms a step), 109–114 s for L_hybrid, 2.1 min for L_vlb,
+ *   and 12–14 s for the NLL (200 images × 1,000 steps) and the judged samples; VAE rows about a
+ *   minute each plus 15 s of IWAE-1000; toy rows 16–29 s of training and about 10 s of NLL.
  * - `full` (a GPU; not measured here): ε-MLP 784 → 1024 × 3 (the reference workload, 4.9 M
  *   parameters), 100K steps, EMA 0.9999, all 2,000 test images, 500 judged samples, T = 1000
  *   and T = 4000 rows, 3 seeds; VAEs 50K steps with IWAE-5000. Arithmetic: 30 diffusion
