@@ -154,13 +154,8 @@ Deno.test("the hybrid loss trains the variance through vb and the mean only thro
 
 Deno.test("vbTermsBpd() gives a row the same value and gradient in a batch of t = 0 only, t > 0 only, or both", async () => {
   // On cpu and wasm it computes only the terms the batch's rows take; mixed batches take both.
-  const betas = betaSchedule("cosine", 10);
-  const d = new GaussianDiffusion({
-    betas,
-    meanType: "eps",
-    varType: "learned_range",
-    lossType: "rescaled_mse",
-  });
+  const hybrid = { meanType: "eps", varType: "learned_range", lossType: "rescaled_mse" } as const;
+  const d = new GaussianDiffusion({ betas: betaSchedule("cosine", 10), ...hybrid });
   const x0 = tf.tensor2d(X0), noise = tf.tensor2d(EPS);
   const out = tf.tensor2d(X0.map((_, i) => [...DELTA[i]!, ...VAR_OUT.learned_range[i]!]));
   const rowsAt = async (steps: number[]) => {
