@@ -18,6 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Variable } from "../types.ts";
 import { activeHeap, type TensorHeap } from "./native_heap.ts";
+import { asmModule, at, instantiateOver, loop4, op, type ValType } from "./wasm_asm.ts";
 
 /** Gradients by variable name (`tf.NamedTensorMap`). */
 export type NamedTensorMap = Record<string, Tensor>;
@@ -368,118 +369,34 @@ export function adamInPlace(heap: TensorHeap, tensors: AdamTensors, hp: AdamStep
  * with c1 = 1 - b1, c2 = 1 - b2, lrInv1 = lr / (1 - b1^t), inv2 = 1 / (1 - b2^t).
  */
 function adamWasmModule(shared: boolean): Uint8Array<ArrayBuffer> {
-  const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
-  const uleb = (n: number): number[] => {
-    const out: number[] = [];
-    do {
-      let byte = n & 0x7f;
-      n >>>= 7;
-      if (n !== 0) byte |= 0x80;
-      out.push(byte);
-    } while (n !== 0);
-    return out;
-  };
-  const name = (s: string): number[] => [...uleb(s.length), ...new TextEncoder().encode(s)];
-  const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-  const get = (i: number) => [0x20, ...uleb(i)];
-  const set = (i: number) => [0x21, ...uleb(i)];
-  const tee = (i: number) => [0x22, ...uleb(i)];
-  const simd = (op: number) => [0xfd, ...uleb(op)];
-  const load = [...simd(0x00), 4, 0]; // v128.load align=16 offset=0
-  const store = [...simd(0x0b), 4, 0]; // v128.store
-  const splat = simd(0x13), sqrt = simd(0xe3), add = simd(0xe4), sub = simd(0xe5);
-  const mul = simd(0xe6), div = simd(0xe7);
-  // Locals: params 0-3 pointers w m v g, 4 n4, 5-11 b1 c1 b2 c2 lrInv1 inv2 eps;
-  // 12 i (byte offset), 13 end; v128 14-20 splats of 5-11, 21 G, 22 M, 23 V.
+  // Params 0-3 pointers w m v g, 4 n4, 5-11 b1 c1 b2 c2 lrInv1 inv2 eps; locals 12 i, 13 end;
+  // v128 14-20 splats of 5-11, 21 G, 22 M, 23 V.
   const [W, M, V, G, N4, I, END, sG, sM, sV] = [0, 1, 2, 3, 4, 12, 13, 21, 22, 23];
-  const at = (ptr: number) => [...get(ptr), ...get(I), 0x6a]; // ptr + i
+  const [B1, C1, B2, C2, LR, INV2, EPS] = [14, 15, 16, 17, 18, 19, 20];
   const body = [
-    2,
-    2,
-    I32,
-    10,
-    V128, // local declarations: 2 x i32, 10 x v128
-    ...get(N4),
-    0x45,
-    0x04,
-    0x40,
-    0x0f,
-    0x0b, // if (n4 == 0) return
-    ...[5, 6, 7, 8, 9, 10, 11].flatMap((p, k) => [...get(p), ...splat, ...set(14 + k)]),
-    ...get(N4),
-    0x41,
-    4,
-    0x74,
-    ...set(END), // end = n4 << 4
-    0x03,
-    0x40, // loop
-    ...at(G),
-    ...load,
-    ...set(sG),
-    ...at(M),
-    ...load,
-    ...get(14),
-    ...mul,
-    ...get(15),
-    ...get(sG),
-    ...mul,
-    ...add,
-    ...set(sM),
-    ...at(M),
-    ...get(sM),
-    ...store,
-    ...at(V),
-    ...load,
-    ...get(16),
-    ...mul,
-    ...get(17),
-    ...get(sG),
-    ...mul,
-    ...get(sG),
-    ...mul,
-    ...add,
-    ...set(sV),
-    ...at(V),
-    ...get(sV),
-    ...store,
-    ...at(W), // store address
-    ...at(W),
-    ...load,
-    ...get(sM),
-    ...get(18),
-    ...mul, // m lrInv1
-    ...get(sV),
-    ...get(19),
-    ...mul,
-    ...sqrt,
-    ...get(20),
-    ...add, // sqrt(v inv2) + eps
-    ...div,
-    ...sub,
-    ...store,
-    ...get(I),
-    0x41,
-    16,
-    0x6a,
-    ...tee(I),
-    ...get(END),
-    0x49,
-    0x0d,
-    0, // i += 16; br_if i < end
-    0x0b, // end loop
-    0x0b, // end function
+    ...[5, 6, 7, 8, 9, 10, 11].flatMap((p, k) => [...op.get(p), ...op.splat, ...op.set(14 + k)]),
+    ...loop4(N4, I, END, [
+      ...[...at(G, I), ...op.load, ...op.set(sG)],
+      // m = b1 m + c1 g
+      ...[...at(M, I), ...op.load, ...op.get(B1), ...op.mul],
+      ...[...op.get(C1), ...op.get(sG), ...op.mul, ...op.add, ...op.set(sM)],
+      ...[...at(M, I), ...op.get(sM), ...op.store],
+      // v = b2 v + c2 g g
+      ...[...at(V, I), ...op.load, ...op.get(B2), ...op.mul],
+      ...[...op.get(C2), ...op.get(sG), ...op.mul, ...op.get(sG), ...op.mul, ...op.add],
+      ...[...op.set(sV), ...at(V, I), ...op.get(sV), ...op.store],
+      // w = w - (m lrInv1) / (sqrt(v inv2) + eps)
+      ...[...at(W, I), ...at(W, I), ...op.load, ...op.get(sM), ...op.get(LR), ...op.mul],
+      ...[...op.get(sV), ...op.get(INV2), ...op.mul, ...op.sqrt, ...op.get(EPS), ...op.add],
+      ...[...op.div, ...op.sub, ...op.store],
+    ]),
   ];
-  const params = [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32];
-  // Imported memory limits: shared memories must declare a maximum (4 GiB = 65536 pages).
-  const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0], // magic, version 1
-    ...section(1, [1, 0x60, ...uleb(params.length), ...params, 0]), // type: (params) -> ()
-    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, ...limits]), // import memory
-    ...section(3, [1, 0]), // one function of type 0
-    ...section(7, [1, ...name("adam"), 0x00, 0]), // export "adam"
-    ...section(10, [1, ...uleb(body.length), ...body]), // code
-  ]);
+  return asmModule({
+    name: "adam",
+    params: ["i32", "i32", "i32", "i32", "i32", "f32", "f32", "f32", "f32", "f32", "f32", "f32"],
+    locals: ["i32", "i32", ...new Array<ValType>(10).fill("v128")],
+    body,
+  }, shared);
 }
 
 type WasmAdam = (
@@ -497,24 +414,9 @@ type WasmAdam = (
   eps: number,
 ) => void;
 
-const wasmAdamByMemory = new WeakMap<WebAssembly.Memory, WasmAdam | null>();
-
 /** The SIMD Adam bound to `memory`, or `null` where the runtime lacks wasm SIMD. */
 function wasmAdamFor(memory: WebAssembly.Memory): WasmAdam | null {
-  const known = wasmAdamByMemory.get(memory);
-  if (known !== undefined) return known;
-  let fn: WasmAdam | null = null;
-  try {
-    const shared = typeof SharedArrayBuffer !== "undefined" &&
-      memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(adamWasmModule(shared));
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    fn = instance.exports["adam"] as WasmAdam;
-  } catch {
-    fn = null; // no SIMD (or an incompatible memory): the caller uses the JS loop
-  }
-  wasmAdamByMemory.set(memory, fn);
-  return fn;
+  return instantiateOver("adam", memory, adamWasmModule) as WasmAdam | null;
 }
 
 /**

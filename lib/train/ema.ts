@@ -6,6 +6,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { activeHeap } from "../backend/native_heap.ts";
+import { emaInPlace } from "../backend/native_ema.ts";
 import type { Variable } from "../types.ts";
 
 /** EMA shadows of a list of variables. */
@@ -44,10 +46,13 @@ export class Ema {
    * ```
    */
   update(): void {
+    // On wasm, one in-place SIMD pass per shadow (native_ema.ts; the same float32 results).
+    const heap = activeHeap();
     tf.tidy(() => {
       for (let i = 0; i < this.#vars.length; i++) {
-        const s = this.shadows[i]!;
-        s.assign(tf.add(tf.mul(s, this.decay), tf.mul(this.#vars[i]!, 1 - this.decay)));
+        const s = this.shadows[i]!, w = this.#vars[i]!;
+        if (heap !== null && emaInPlace(heap, s, w, this.decay)) continue;
+        s.assign(tf.add(tf.mul(s, this.decay), tf.mul(w, 1 - this.decay)));
       }
     });
   }
