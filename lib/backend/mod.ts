@@ -7,16 +7,17 @@
  * - {@linkcode readScalar}, {@linkcode readScalars}, {@linkcode readArray}: asynchronous reads,
  *   the only ones that work on webgpu under Deno.
  * - On wasm, elbo registers kernels that fix tfjs 4.22's traps: transpose-free `BatchMatMul`,
- *   `Conv2DBackpropFilter` / `Conv2DBackpropInput` on XNNPACK, `UnsortedSegmentSum`, and a
- *   working thread pool.
+ *   `Conv2DBackpropFilter` / `Conv2DBackpropInput` on XNNPACK, `UnsortedSegmentSum`, block-copy
+ *   `Tile`, polynomial `Sin` / `Cos`, and a working thread pool.
  *
  * - Native BLAS: on wasm and cpu, {@linkcode initBackend} registers OpenBLAS's sgemm (Deno FFI)
  *   for `BatchMatMul` / `_FusedMatMul` / bias-gradient `Sum` when `--allow-ffi` is granted and
  *   `libopenblas.so.0` is found, runs wasm with 1 thread beside it, and names it in the start-up
  *   line; without the library or the permission one line says why and the backend keeps its own
  *   kernels. `native: false` or `ELBO_NATIVE=0` turns it off. The framework's Adam
- *   (`lib/train/adam.ts`) updates weights in place on wasm (`native_adam.ts`), and graph random
- *   streams draw Gaussian noise with {@linkcode GaussianStream} (`native_random.ts`).
+ *   (`lib/train/adam.ts`) and weight EMA (`lib/train/ema.ts`) update in place on wasm
+ *   (`native_adam.ts`, `native_ema.ts`, SIMD loops assembled by `wasm_asm.ts`), and random streams
+ *   draw Gaussian noise with {@linkcode GaussianStream} (`native_random.ts`).
  *
  * @example Pick the backend from the command line, then read a loss
  * ```ts
