@@ -48,7 +48,14 @@ export {
   type SetBackendOptions,
   toBackendName,
 } from "./select.ts";
-export { readArray, type ReadOptions, readScalar, readScalars, type TensorValues } from "./read.ts";
+export {
+  hostValues,
+  readArray,
+  type ReadOptions,
+  readScalar,
+  readScalars,
+  type TensorValues,
+} from "./read.ts";
 export { type AdapterInfo, isSoftwareAdapter, probeWebGpu } from "./webgpu.ts";
 export {
   disableNativeBlas,

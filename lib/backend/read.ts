@@ -10,6 +10,7 @@
  */
 
 import type { Tensor } from "../types.ts";
+import { activeHeap } from "./native_heap.ts";
 
 /** Options of the read helpers. */
 export interface ReadOptions {
@@ -105,4 +106,30 @@ export async function readArray(t: Tensor, options: ReadOptions = {}): Promise<T
   const values = await t.data();
   if (options.dispose === true) t.dispose();
   return (values as TensorValues).slice(); // the cpu backend hands out its own buffer
+}
+
+/**
+ * A tensor's values without waiting, where that costs only a copy: the active backend is cpu or
+ * wasm (tensors in host memory) and holds `t`. `null` otherwise — on webgpu a synchronous read
+ * stalls the device queue, and under Deno it throws; read with {@linkcode readArray} there. The
+ * one place in elbo's library that reads a tensor synchronously.
+ *
+ * @param t Any numeric or bool tensor.
+ * @returns Its values (the backend's own buffer on cpu: do not modify), or `null`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { hostValues } from "./read.ts";
+ *
+ * await tf.setBackend("cpu");
+ * console.log(hostValues(tf.tensor1d([0, 3], "int32"))); // Int32Array [0, 3]
+ * ```
+ */
+export function hostValues(t: Tensor): TensorValues | null {
+  const heap = activeHeap();
+  if (heap === null || !heap.holds(t) || t.dtype === "string" || t.dtype === "complex64") {
+    return null;
+  }
+  return t.dataSync() as TensorValues;
 }

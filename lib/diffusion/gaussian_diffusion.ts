@@ -12,6 +12,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { map64, type ScheduleTables, scheduleTables } from "../math/mod.ts";
+import { hostValues } from "../backend/read.ts";
 import { deriveSeed } from "../data/random.ts";
 import { classifierGuidedEps, classifierGuidedMean } from "./guidance.ts";
 import { discretizedGaussianLogLikelihood, normalKl } from "./losses.ts";
@@ -407,7 +408,8 @@ export class GaussianDiffusion {
           // cheaply, only the terms some row takes are computed: the discretized likelihood
           // (tanh CDFs, logs) is needed at 1 step in T of an NLL evaluation, by 1 row in T in
           // training. The output is the same either way.
-          const zeros = countZerosIfHostVisible(t);
+          const tv = hostValues(t);
+          const zeros = tv === null ? null : Array.from(tv).filter((v) => v === 0).length;
           const b = t.shape[0]!;
           const output = (zeros === 0
             ? kl()
@@ -1256,16 +1258,4 @@ function checkMember<T extends string>(name: string, value: T, allowed: readonly
       }; use one of ${allowed.join(", ")}`,
     );
   }
-}
-
-/**
- * How many entries of `t` are 0, when its values can be read without a device round trip (the cpu
- * and wasm backends keep tensors in host memory); `null` on other backends.
- */
-function countZerosIfHostVisible(t: Tensor): number | null {
-  const backend = tf.getBackend();
-  if (backend !== "cpu" && backend !== "wasm") return null;
-  let zeros = 0;
-  for (const v of t.dataSync()) if (v === 0) zeros++;
-  return zeros;
 }
