@@ -101,9 +101,11 @@ function specFor(name: WorkloadName, batch: number, hidden: number): WorkloadSpe
 }
 
 /**
- * Workload A's graph: forward noise, ε-MLP, L_simple.
+ * Workload A's graph: forward noise, ε-MLP, L_simple; another diffusion spec gives the same net
+ * under another objective (a learned variance adds the variance outputs).
  *
  * @param hidden Width of the ε-network.
+ * @param spec The diffusion and its loss. @default {DIFFUSION_A}
  * @returns The built graph; feed `x0: [B, 784]`.
  *
  * @example
@@ -112,14 +114,18 @@ function specFor(name: WorkloadName, batch: number, hidden: number): WorkloadSpe
  * console.log(ddpmGraph(1024).losses.length); // 1
  * ```
  */
-export function ddpmGraph(hidden: number = HIDDEN): Graph<string> {
+export function ddpmGraph(
+  hidden: number = HIDDEN,
+  spec: DiffusionSpec = DIFFUSION_A,
+): Graph<string> {
+  const learnSigma = spec.varType === "learned" || spec.varType === "learned_range";
   return graph({ x0: `B,${PIXELS}` })
-    .add("noise", forwardNoise(DIFFUSION_A), { x0: "x0" })
-    .add("net", epsMlp({ hidden, layers: 3, timeEmbed: TIME_EMBED }), {
+    .add("noise", forwardNoise(spec), { x0: "x0" })
+    .add("net", epsMlp({ hidden, layers: 3, timeEmbed: TIME_EMBED, learnSigma }), {
       xt: "noise.xt",
       t: "noise.t",
     })
-    .loss("simple", diffusionLoss(DIFFUSION_A), {
+    .loss("simple", diffusionLoss(spec), {
       x0: "x0",
       t: "noise.t",
       eps: "noise.eps",

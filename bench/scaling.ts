@@ -3,12 +3,15 @@
  *
  * - `steps`: training step time of workload A's graph (`./framework.ts`) against the batch size
  *   (width 1024) and against the width H of the ε-MLP (batch 128);
+ * - `objectives`: the same step (batch 128, width 1024) under L_simple, L_hybrid and L_vlb
+ *   (cosine, learned-range variance for the last two), each without and with the weight EMA
+ *   (0.999) that the experiments keep;
  * - `nll`: exact-NLL evaluation time (`GaussianDiffusion.calcBpdLoop` with the compiled ε-MLP as
  *   the model, batches of 100 images as `testNll` runs it) against the number of timesteps T and
  *   the number of test images.
  *
  * ```sh
- * deno run --allow-read --allow-env --allow-ffi --allow-sys bench/scaling.ts [--what steps|nll|all] [--json]
+ * deno run --allow-read --allow-env --allow-ffi --allow-sys bench/scaling.ts [--what steps|objectives|nll|all] [--json]
  * ```
  *
  * Each row prints the 1-minute load average beside it (other processes on a 2-core machine change
@@ -23,9 +26,38 @@ import { compile } from "../lib/graph/mod.ts";
 import { GaussianDiffusion } from "../lib/diffusion/mod.ts";
 import { betaSchedule } from "../lib/math/mod.ts";
 import { modelFn } from "../lib/experiment/diffusion.ts";
-import { ddpmGraph, DIFFUSION_A, makeFrameworkWorkload } from "./framework.ts";
+import { ddpmGraph, DIFFUSION_A, type DiffusionSpec, makeFrameworkWorkload } from "./framework.ts";
 import { timeWindow, type Workload } from "./handwritten.ts";
-import { PIXELS } from "./workloads.ts";
+import { PIXELS, WORKLOADS } from "./workloads.ts";
+import { Ema } from "../lib/train/ema.ts";
+
+/** One row of the objective table. */
+export interface ObjectiveRow {
+  /** Which sweep the row belongs to. */
+  sweep: "objective";
+  /** The training objective. */
+  objective: ObjectiveName;
+  /** EMA decay kept beside the training, or `null` for none. */
+  ema: number | null;
+  /** Median step time (train step, plus the EMA update), ms. */
+  msPerStep: number;
+  /** 1-minute load average when the row was measured (null where unavailable). */
+  load1: number | null;
+}
+
+/** The objectives of {@linkcode objectiveScaling}. */
+export type ObjectiveName = "L_simple" | "L_hybrid" | "L_vlb";
+
+const OBJECTIVES: Record<ObjectiveName, DiffusionSpec> = {
+  L_simple: { ...DIFFUSION_A, schedule: "cosine" },
+  L_hybrid: {
+    ...DIFFUSION_A,
+    schedule: "cosine",
+    varType: "learned_range",
+    lossType: "rescaled_mse",
+  },
+  L_vlb: { ...DIFFUSION_A, schedule: "cosine", varType: "learned_range", lossType: "kl" },
+};
 
 /** One row of the step-time table. */
 export interface StepRow {
@@ -151,6 +183,78 @@ export async function stepScaling(
 }
 
 /**
+ * Training step time of workload A's ε-MLP (batch 128) under each objective, without and with the
+ * experiments' weight EMA, so a run's cost can be predicted from its objective.
+ *
+ * @param options Objectives, EMA decays (`null`: none), batch, width, seconds per window, and a
+ * callback for each row as it is measured.
+ * @returns One row per (objective, EMA) pair.
+ *
+ * @example A tiny table on the cpu backend
+ * ```ts
+ * import { initBackend } from "../lib/backend/mod.ts";
+ * import { objectiveScaling } from "./scaling.ts";
+ *
+ * await initBackend({ backend: "cpu", quiet: true });
+ * const rows = await objectiveScaling({ objectives: ["L_hybrid"], emas: [0.9], batch: 2, hidden: 16, seconds: 0.01 });
+ * console.log(rows[0]!.msPerStep > 0); // true
+ * ```
+ */
+export async function objectiveScaling(
+  options: {
+    objectives?: ObjectiveName[];
+    emas?: (number | null)[];
+    batch?: number;
+    hidden?: number;
+    seconds?: number;
+    onRow?: (row: ObjectiveRow) => void;
+  } = {},
+): Promise<ObjectiveRow[]> {
+  const objectives = options.objectives ?? ["L_simple", "L_hybrid", "L_vlb"];
+  const emas = options.emas ?? [null, 0.999];
+  const batch = options.batch ?? 128, hidden = options.hidden ?? 1024;
+  const seconds = options.seconds ?? 2;
+  const rows: ObjectiveRow[] = [];
+  for (const objective of objectives) {
+    for (const decay of emas) {
+      const c = compile(ddpmGraph(hidden, OBJECTIVES[objective]), {
+        seed: 0,
+        optimizer: { kind: "adam", lr: 2e-4 },
+      });
+      const ema = decay === null ? null : new Ema(c.trainable, decay);
+      const x0 = tf.randomUniform([batch, PIXELS], -1, 1, "float32", 0);
+      let step = 0;
+      const work: Workload = {
+        spec: { ...WORKLOADS.A, items: batch }, // msPerStep needs only the items per step
+        step: () => {
+          const r = c.trainStep({ x0 }, step++);
+          tf.dispose([...Object.values(r.terms), ...Object.values(r.kept)]);
+          ema?.update();
+          return r.total;
+        },
+        dispose: () => {
+          ema?.dispose();
+          x0.dispose();
+          c.dispose();
+        },
+      };
+      const ms = await msPerStep(work, seconds);
+      work.dispose();
+      const row: ObjectiveRow = {
+        sweep: "objective",
+        objective,
+        ema: decay,
+        msPerStep: Math.round(ms * 100) / 100,
+        load1: load1(),
+      };
+      rows.push(row);
+      options.onRow?.(row);
+    }
+  }
+  return rows;
+}
+
+/**
  * Exact-NLL evaluation time (`calcBpdLoop` over the full chain, batches of 100) against T and the
  * number of test images, with workload A's ε-network (untrained: the time does not depend on the
  * weights).
@@ -251,22 +355,27 @@ async function main(): Promise<void> {
       json: { type: "boolean", default: false },
     },
   });
-  if (!["steps", "nll", "all"].includes(values.what)) {
+  if (!["steps", "objectives", "nll", "all"].includes(values.what)) {
     throw new RangeError(
-      `Cannot run the scaling tables as '--what' must be steps, nll or all: current value is ${values.what}`,
+      `Cannot run the scaling tables as '--what' must be steps, objectives, nll or all: current value is ${values.what}`,
     );
   }
   const info = await initBackend({ quiet: true });
   console.error(formatBackendInfo(info));
-  const print = (row: StepRow | NllRow) =>
+  const print = (row: StepRow | ObjectiveRow | NllRow) =>
     console.log(values.json ? JSON.stringify(row) : Object.values(row).join("\t"));
-  if (values.what !== "nll") {
+  const all = values.what === "all";
+  if (all || values.what === "steps") {
     if (!values.json) {
       console.log("sweep\tbatch\thidden\tparams\tms/step\tsamples/s\tGFLOP/s\tload1");
     }
     await stepScaling({ onRow: print });
   }
-  if (values.what !== "steps") {
+  if (all || values.what === "objectives") {
+    if (!values.json) console.log("sweep\tobjective\tema\tms/step\tload1");
+    await objectiveScaling({ onRow: print });
+  }
+  if (all || values.what === "nll") {
     if (!values.json) console.log("sweep\tT\timages\tseconds\tforwards/s\tus/(image*step)\tload1");
     await nllScaling({ onRow: print });
   }
