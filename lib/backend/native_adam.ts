@@ -1,11 +1,12 @@
 /**
- * Adam with one fused, in-place pass over each variable's memory on the `cpu` and `wasm` backends.
+ * Adam with one fused, in-place pass over each variable's memory on the `cpu` and `wasm` backends
+ * (and one in-place dispatch per variable on `webgpu`, `webgpu_adam.ts`).
  *
  * tfjs's `tf.train.adam` runs 13 elementwise ops per variable, each allocating a new tensor the
  * size of the variable (for workload A's 4.9 M parameters: about 64 M element-ops and 250 MB of
  * fresh buffers per step). This optimiser reads the gradient and updates the weights and both
- * moments in one loop over the backends' own memory (see `native_heap.ts`). On other backends
- * (webgpu) it runs the same update with tfjs ops.
+ * moments in one loop over the backends' own memory (see `native_heap.ts`); on webgpu, one compute
+ * dispatch per variable does the same in the variables' GPU buffers.
  *
  * The update is Kingma & Ba 2015, Algorithm 1, written as tfjs writes it:
  * m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
@@ -19,6 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Variable } from "../types.ts";
 import { activeHeap, type TensorHeap } from "./native_heap.ts";
 import { asmModule, at, instantiateOver, loop4, op, type ValType } from "./wasm_asm.ts";
+import { webgpuAdamInPlace } from "./webgpu_adam.ts";
 
 /** Gradients by variable name (`tf.NamedTensorMap`). */
 export type NamedTensorMap = Record<string, Tensor>;
@@ -42,7 +44,8 @@ interface Moments {
 
 /**
  * Adam (Kingma & Ba 2015) that updates weights and moments in place in one pass per variable on
- * cpu and wasm, and with tfjs ops elsewhere. A drop-in for `tf.train.adam(lr, b1, b2, eps)`.
+ * cpu and wasm, in one in-place dispatch per variable on webgpu, and with tfjs ops elsewhere. A
+ * drop-in for `tf.train.adam(lr, b1, b2, eps)`.
  *
  * A weight whose memory is shared with another tensor (e.g. `tf.variable(t)` while `t` is alive)
  * is updated out of place on that step (the variable gets fresh memory, as with tfjs's Adam), and
@@ -122,9 +125,10 @@ export class FusedAdamOptimizer extends tf.Optimizer {
       }
       const moments = this.#momentsFor(name, value);
       if (grad === undefined || grad === null) continue;
-      if (heap === null || !this.#inPlace(heap, value, moments, grad, step)) {
-        this.#outOfPlace(value, moments, grad, step);
-      }
+      const done = heap !== null
+        ? this.#inPlace(heap, value, moments, grad, step)
+        : webgpuAdamInPlace({ w: value, m: moments.m, v: moments.v, g: grad }, this.#step(step));
+      if (!done) this.#outOfPlace(value, moments, grad, step);
     }
     this.incrementIterations();
   }
@@ -150,13 +154,17 @@ export class FusedAdamOptimizer extends tf.Optimizer {
     grad: Tensor,
     step: number,
   ): boolean {
-    return adamInPlace(heap, { w: value, m, v, g: grad }, {
+    return adamInPlace(heap, { w: value, m, v, g: grad }, this.#step(step));
+  }
+
+  #step(step: number): AdamStep {
+    return {
       lr: this.learningRate,
       beta1: this.beta1,
       beta2: this.beta2,
       epsilon: this.epsilon,
       step,
-    });
+    };
   }
 
   /** The same update with tfjs ops (any backend); the variables get fresh memory. */

@@ -3,10 +3,11 @@
  * by name: p ← p − lr · m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
  *
  * On the wasm backend each variable's update is one fused pass over its memory
- * (`lib/backend/native_adam.ts`: WebAssembly SIMD, weights and moments written in place) instead
- * of 11 tfjs ops that each allocate a tensor the size of the variable; elsewhere, and for any
- * variable whose memory another tensor shares, it runs the same update with tfjs ops. Both paths
- * keep the state in the same variables (`m`, `v`, `t`), so checkpoints are the same.
+ * (`lib/backend/native_adam.ts`: WebAssembly SIMD, weights and moments written in place), and on
+ * webgpu one compute dispatch over its buffers (`lib/backend/webgpu_adam.ts`), instead of 13 tfjs
+ * ops that each allocate a tensor the size of the variable; on cpu, and for any variable whose
+ * memory another tensor shares, it runs the same update with tfjs ops. All paths keep the state
+ * in the same variables (`m`, `v`, `t`), so checkpoints are the same.
  *
  * @module
  */
@@ -14,15 +15,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { adamInPlace, type AdamStep } from "../backend/native_adam.ts";
 import { activeHeap, type TensorHeap } from "../backend/native_heap.ts";
+import { webgpuAdamInPlace } from "../backend/webgpu_adam.ts";
+import { canDispatchInPlace } from "../backend/webgpu_inplace.ts";
 import type { Tensor, Variable } from "../types.ts";
 
 /**
  * Where the update runs.
  *
- * - `"auto"`: in place on wasm, tfjs ops elsewhere. Not in place on cpu: there `tensor.data()`
- *   returns the tensor's own array, so an in-place update would change values a caller already
- *   read.
- * - `"inPlace"`: in place on wasm and cpu (tfjs ops on other backends).
+ * - `"auto"`: in place on wasm and webgpu, tfjs ops on cpu. Not in place on cpu: there
+ *   `tensor.data()` returns the tensor's own array, so an in-place update would change values a
+ *   caller already read.
+ * - `"inPlace"`: in place on wasm, webgpu and cpu.
  * - `"ops"`: always tfjs ops.
  */
 export type AdamUpdate = "auto" | "inPlace" | "ops";
@@ -123,6 +126,7 @@ export class Adam {
     }
     this.t++;
     const heap = this.#heap();
+    const gpu = this.update !== "ops" && canDispatchInPlace();
     const hp: AdamStep = {
       lr: this.lr,
       beta1: this.beta1,
@@ -133,7 +137,10 @@ export class Adam {
     const rest: number[] = [];
     for (let i = 0; i < this.#vars.length; i++) {
       const w = this.#vars[i]!, m = this.m[i]!, v = this.v[i]!, g = grads[i]!;
-      if (heap === null || !adamInPlace(heap, { w, m, v, g }, hp)) rest.push(i);
+      const done = heap !== null
+        ? adamInPlace(heap, { w, m, v, g }, hp)
+        : gpu && webgpuAdamInPlace({ w, m, v, g }, hp);
+      if (!done) rest.push(i);
     }
     if (rest.length > 0) this.#withOps(grads, rest);
   }

@@ -8,6 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { activeHeap } from "../backend/native_heap.ts";
 import { emaInPlace } from "../backend/native_ema.ts";
+import { webgpuEmaInPlace } from "../backend/webgpu_ema.ts";
+import { canDispatchInPlace } from "../backend/webgpu_inplace.ts";
 import type { Variable } from "../types.ts";
 
 /** EMA shadows of a list of variables. */
@@ -29,7 +31,9 @@ export class Ema {
       );
     }
     this.#vars = vars;
-    this.shadows = vars.map((v) => tf.variable(v.clone(), false));
+    // A copy (clone() would share the weights' memory), made inside tidy so only the shadow holds
+    // it: each shadow owns its memory from the start, as in-place updates need.
+    this.shadows = tf.tidy(() => vars.map((v) => tf.variable(tf.mul(v, 1), false)));
   }
 
   /**
@@ -46,12 +50,15 @@ export class Ema {
    * ```
    */
   update(): void {
-    // On wasm, one in-place SIMD pass per shadow (native_ema.ts; the same float32 results).
+    // On wasm, one in-place SIMD pass per shadow (native_ema.ts; the same float32 results); on
+    // webgpu, one in-place dispatch per shadow (webgpu_ema.ts).
     const heap = activeHeap();
+    const gpu = heap === null && canDispatchInPlace();
     tf.tidy(() => {
       for (let i = 0; i < this.#vars.length; i++) {
         const s = this.shadows[i]!, w = this.#vars[i]!;
         if (heap !== null && emaInPlace(heap, s, w, this.decay)) continue;
+        if (gpu && webgpuEmaInPlace(s, w, this.decay)) continue;
         s.assign(tf.add(tf.mul(s, this.decay), tf.mul(w, 1 - this.decay)));
       }
     });
