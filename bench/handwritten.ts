@@ -65,7 +65,8 @@ export type DenseMode = "plain" | "fused" | "customgrad";
 
 /**
  * Which Adam: tfjs's `tf.train.adam` (13 elementwise ops per variable, each a new tensor) or
- * {@linkcode FusedAdamOptimizer} (one in-place pass over each variable's memory; cpu and wasm).
+ * {@linkcode FusedAdamOptimizer} (one in-place pass over each variable's memory on cpu and wasm,
+ * one in-place dispatch per variable on webgpu).
  */
 export type AdamMode = "tfjs" | "fused";
 
@@ -653,7 +654,7 @@ async function main(): Promise<void> {
       `Cannot run the benchmark as '--dense' must be plain, fused or customgrad: current value is ${dense}`,
     );
   }
-  const adam = values.adam ?? (backend === "webgpu" ? "tfjs" : "fused");
+  const adam = values.adam ?? "fused";
   if (adam !== "tfjs" && adam !== "fused") {
     throw new RangeError(
       `Cannot run the benchmark as '--adam' must be tfjs or fused: current value is ${adam}`,

@@ -25,7 +25,9 @@
  * those. (A second model in the same process slows both by up to 10-15% on this machine, so the
  * alternating windows are slower than the framework alone.) With several workloads, each runs in
  * its own Deno process (so `peakRssMB`, the process's peak resident memory after the framework's
- * warm-up, is that workload's alone), when `--allow-run` and `--allow-read` are granted.
+ * warm-up, is that workload's alone), when `--allow-run` and `--allow-read` are granted. On webgpu
+ * the framework's compute dispatches and queue submissions per step are counted too
+ * (`./gpu_work.ts`; the same on any adapter, so the software one tracks them).
  *
  * @module
  */
@@ -39,6 +41,7 @@ import {
   toBackendName,
 } from "../lib/backend/mod.ts";
 import { makeFrameworkWorkload } from "./framework.ts";
+import { countGpuWork, type GpuWork } from "./gpu_work.ts";
 import { type DenseMode, makeWorkload, timeWindow, type Workload } from "./handwritten.ts";
 import { HIDDEN, type WorkloadName } from "./workloads.ts";
 
@@ -233,6 +236,8 @@ export interface BenchResult {
   torchNote: string | null;
   /** Tensors left behind by the timed windows (0 means no leak). */
   leakedTensors: number;
+  /** On webgpu, the framework's compute dispatches and queue submissions per step; else `null`. */
+  gpuWork: GpuWork | null;
   /** Warm-up steps, steps per window, windows. */
   warmup: number;
   /** Steps per window. */
@@ -435,12 +440,13 @@ export async function benchWorkload(
   const before = tf.memory().numTensors;
   const f = (await timeInterleaved([fw], { steps, windows: args.windows }))[0]!;
   let leaked = tf.memory().numTensors - before;
+  const gpuWork = await countGpuWork(fw, steps); // after the timed windows: they stay untouched
   let hw: Workload | null = null;
   // The hand-written step has the reference width only.
   if (args.handwritten && (args.hidden === undefined || args.hidden === HIDDEN || name === "B")) {
     hw = makeWorkload(name, {
       dense: denseFor(info),
-      adam: info.name === "webgpu" ? "tfjs" : "fused",
+      adam: "fused",
       rng: "fast",
       ...(args.batch === undefined ? {} : { batch: args.batch }),
     });
@@ -485,6 +491,7 @@ export async function benchWorkload(
     ratioTorch: torchRate === null ? null : Math.round(1000 * f.median / torchRate) / 1000,
     torchNote: typeof torch === "string" ? torch : args.torch ? null : "--no-torch",
     leakedTensors: leaked,
+    gpuWork,
     warmup,
     steps,
     windows: args.windows,
@@ -507,7 +514,7 @@ export async function benchWorkload(
  *   peakRssMB: 200, unit: "train samples/s", batch: 128, params: 853840, rates: [100],
  *   lastValues: [540], pairedSamplesPerSec: null, pairedRates: null, handwrittenSamplesPerSec: null, handwrittenRates: null, overheadPct: null,
  *   torchSamplesPerSec: null, torchThreads: null, ratioTorch: null, torchNote: "--no-torch",
- *   leakedTensors: 0, warmup: 1, steps: 1, windows: 1, load1: null, ts: "",
+ *   leakedTensors: 0, gpuWork: null, warmup: 1, steps: 1, windows: 1, load1: null, ts: "",
  * }));
  * ```
  */
@@ -527,6 +534,9 @@ export function formatResult(r: BenchResult): string {
       ? `torch (${r.torchThreads} threads) ${n(r.torchSamplesPerSec)}, ratio ${r.ratioTorch}x`
       : `torch: ${r.torchNote}`,
   );
+  if (r.gpuWork !== null) {
+    parts.push(`GPU ${r.gpuWork.dispatches} dispatches, ${r.gpuWork.submits} submits per step`);
+  }
   parts.push(`peak RSS ${r.peakRssMB} MB`);
   if (r.load1 !== null) parts.push(`load ${r.load1[0]}/${r.load1[1]}`);
   return parts.join(" | ");

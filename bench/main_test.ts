@@ -75,9 +75,37 @@ Deno.test("benchWorkload() runs two tiny windows of A, B and C and reports the J
     assert.equal(r.pairedRates?.length ?? 2, 2);
     assert.equal(r.handwrittenRates?.length ?? 2, 2);
     assert.equal(r.leakedTensors, 0);
+    assert.equal(r.gpuWork, null, "GPU work is counted on webgpu only");
     assert.equal(r.torchNote, "--no-torch");
     assert.ok(r.lastValues.every(Number.isFinite), `${name}: ${r.lastValues}`);
     assert.ok(!formatResult(r).includes("\n"));
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   }
+});
+
+Deno.test("on webgpu a step of A issues about 100 dispatches: Adam is one per variable, not 13", async () => {
+  const out = await new Deno.Command("deno", {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-write=runs",
+      "bench/main.ts",
+      ...["--backend", "webgpu", "--workload", "A", "--batch", "128", "--hidden", "64"],
+      ...["--steps", "2", "--warmup", "1", "--windows", "1", "--no-torch", "--json"],
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    env: { ELBO_BACKEND: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!;
+  const { backend, gpuWork } = JSON.parse(line);
+  assert.equal(backend, "webgpu");
+  // 90 tfjs kernels + 12 Adam dispatches (with tfjs-ops Adam: 246); one submission per 15
+  // dispatches (tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE) plus the read at the end.
+  assert.ok(gpuWork.dispatches >= 90 && gpuWork.dispatches <= 110, JSON.stringify(gpuWork));
+  assert.ok(gpuWork.submits <= 8, JSON.stringify(gpuWork));
 });
