@@ -23,6 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 /** The parts of tfjs-webgpu 4.22's `WebGPUBackend` that an in-place dispatch uses. */
 interface WebGpuInternals {
   device: GPUDevice;
+  makeTensorInfo(shape: number[], dtype: "float32"): tf.TensorInfo;
   tensorMap: { get(dataId: object): TensorData | undefined };
   commandEncoder: GPUCommandEncoder | null;
   computePassEncoder: GPUComputePassEncoder | null;
@@ -51,7 +52,7 @@ export interface InPlaceDispatch {
   write: readonly tf.Tensor[];
   /** Tensors the kernel only reads (the bindings after those, `read`). */
   read: readonly tf.Tensor[];
-  /** Values of the uniform block (the last binding), each a group of 1 to 4 float32s. */
+  /** Values of the uniform block (the last binding, if any), each a group of 1 to 4 float32s. */
   uniforms: readonly (readonly number[])[];
   /** Invocations wanted: the kernel gets `i` = 0 … n−1 (and must skip `i >= n`). */
   n: number;
@@ -76,6 +77,7 @@ function internals(): WebGpuInternals | null {
   if (tf.getBackend() !== "webgpu") return null;
   const be = tf.backend() as unknown as Partial<WebGpuInternals>;
   const fns = [
+    be.makeTensorInfo,
     be.uploadToGPU,
     be.ensureCommandEncoderReady,
     be.endComputePassEncoder,
@@ -120,8 +122,9 @@ function pipelineFor(device: GPUDevice, code: string): GPUComputePipeline {
  * when a tensor is not float32, or when a written tensor shares its buffer with another tensor.
  *
  * The kernel binds, in group 0, the written tensors, then the read ones (each
- * `array<f32>`, bound to exactly its size, so `arrayLength` is the tensor's size), then one
- * uniform struct of `vec4<f32>` fields holding `uniforms` (each group padded to 4).
+ * `array<f32>`, bound to exactly its size, so `arrayLength` is the tensor's size), then, when
+ * `uniforms` is not empty, one uniform struct of `vec4<f32>` fields holding them (each group
+ * padded to 4).
  *
  * @param kernel WGSL source with entry point `main` and workgroup size {@linkcode WORKGROUP_SIZE};
  * index with {@linkcode FLAT_INDEX}.
@@ -164,14 +167,15 @@ export function dispatchInPlace(kernel: string, dispatch: InPlaceDispatch): bool
   if (dispatch.n === 0) return true;
 
   const pipeline = pipelineFor(be.device, kernel);
-  const uniforms = be.makeUniforms(
-    dispatch.uniforms.map((group) => ({ type: "float32", data: [...group, 0, 0, 0].slice(0, 4) })),
-  );
   const entries: GPUBindGroupEntry[] = all.map((t, i) => ({
     binding: i,
     resource: { buffer: buffers[i] as GPUBuffer, offset: 0, size: 4 * t.size },
   }));
-  entries.push({ binding: all.length, resource: uniforms });
+  if (dispatch.uniforms.length > 0) {
+    const data = dispatch.uniforms.map((group) => [...group, 0, 0, 0].slice(0, 4));
+    const resource = be.makeUniforms(data.map((d) => ({ type: "float32", data: d })));
+    entries.push({ binding: all.length, resource });
+  }
   const bindGroup = be.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
 
   const groups = Math.ceil(dispatch.n / WORKGROUP_SIZE);
@@ -193,4 +197,35 @@ export function dispatchInPlace(kernel: string, dispatch: InPlaceDispatch): bool
     be.submitQueue();
   }
   return true;
+}
+
+/**
+ * Runs `kernel` with a new float32 tensor of `shape` as its one written binding (its buffer is
+ * not initialised: the kernel must write every element) and `read` after it, like
+ * {@linkcode dispatchInPlace}. The result is tracked by the engine like any op's output (a
+ * surrounding `tf.tidy` frees it), though no tfjs kernel is recorded for it.
+ *
+ * @param kernel WGSL source (see {@linkcode dispatchInPlace}).
+ * @param shape The output's shape; `n` is its size.
+ * @param read Tensors the kernel reads.
+ * @param uniforms Values of the uniform block.
+ * @returns The output, or `null` (nothing done) where {@linkcode dispatchInPlace} would refuse.
+ *
+ * @example
+ * ```ts ignore
+ * const y = dispatchToNew(kernel, x.shape, [x], []) ?? fallback(x);
+ * ```
+ */
+export function dispatchToNew(
+  kernel: string,
+  shape: readonly number[],
+  read: readonly tf.Tensor[],
+  uniforms: readonly (readonly number[])[] = [],
+): tf.Tensor | null {
+  const be = internals();
+  if (be === null) return null;
+  const out = tf.engine().makeTensorFromTensorInfo(be.makeTensorInfo([...shape], "float32"));
+  if (dispatchInPlace(kernel, { write: [out], read, uniforms, n: out.size })) return out;
+  out.dispose();
+  return null;
 }

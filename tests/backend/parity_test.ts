@@ -1,7 +1,7 @@
 /**
  * Backend parity: values and gradients of matmul (4 transpose combinations, 2-D and batched 3-D),
- * fused matmul, conv2d (stride 1/2, same/valid), conv2dTranspose, tile / broadcastTo, sin / cos, gather and
- * UnsortedSegmentSum,
+ * fused matmul, elbo's SiLU, conv2d (stride 1/2, same/valid), conv2dTranspose, tile / broadcastTo,
+ * sin / cos, gather and UnsortedSegmentSum,
  * each computed on cpu, wasm (with elbo's kernels) and webgpu (llvmpipe in CI), and on cpu and wasm
  * with the native BLAS kernels (OpenBLAS through FFI), one process per backend
  * (`parity_worker.ts`). Reference: cpu with tfjs's own kernels. Tolerance: |x − cpu| ≤ 1e-4 · (1 + |cpu|)

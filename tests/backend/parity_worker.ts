@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, readArray, toBackendName } from "../../lib/backend/mod.ts";
 import { fusedLinear } from "../../lib/nodes/fused_linear.ts";
+import { activate } from "../../lib/nodes/layers.ts";
 
 /** One case's result: the forward value and the gradient of sum(value · r) per input. */
 export interface CaseResult {
@@ -131,6 +132,9 @@ function cases(): Record<string, () => Promise<CaseResult>> {
 
   // elbo's dense layer: _FusedMatMul with a registered (lazy) gradient
   withInputs("fusedLinear", [[5, 7], [7, 4], [4]], (x, W, b) => fusedLinear(x, W, b));
+
+  // elbo's SiLU (one WGSL dispatch each way on webgpu, tfjs ops elsewhere), over [-8, 8)
+  withInputs("silu", [[37, 29]], (x) => activate(tf.mul(x, 8), "silu"));
 
   // conv2d: stride 1 and 2, same and valid, odd and even kernels, odd image sizes
   type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
