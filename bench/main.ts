@@ -15,7 +15,9 @@
  * `--native on|off` (OpenBLAS kernels on wasm and cpu; default on), `--threads N` (BLAS threads
  * with native BLAS, else wasm threads), `--windows N` (timed windows per implementation, default
  * 5), `--steps N` (steps per window), `--warmup N`, `--batch N`, `--hidden N` (width of A's and C's
- * network; the hand-written step then does not run), `--no-handwritten`, `--no-torch`, `--torch-threads N` (default 2), `--python PATH`.
+ * network; the hand-written step then does not run), `--no-handwritten`, `--no-torch`,
+ * `--torch-threads N` (default 2), `--torch-device cpu|cuda` (PyTorch eager on the CPU, default, or
+ * on a CUDA GPU: the peer of `--backend webgpu` on a GPU machine), `--python PATH`.
  *
  * Timing: a window runs `steps` steps and ends by reading the last output back (`await data()`);
  * a result is the median window. After `warmup` steps the framework runs `windows` windows alone
@@ -49,6 +51,9 @@ export type { Workload } from "./handwritten.ts";
 export type { WorkloadName } from "./workloads.ts";
 export type { BackendInfo, BackendName } from "../lib/backend/mod.ts";
 
+/** Where the PyTorch reference runs (`torch_reference.py --device`). */
+export type TorchDevice = "cpu" | "cuda";
+
 /** The parsed command line of `deno task bench`. */
 export interface BenchArgs {
   /** Workloads to run, in order. */
@@ -77,6 +82,8 @@ export interface BenchArgs {
   torch: boolean;
   /** PyTorch threads. */
   torchThreads: number;
+  /** Where PyTorch runs: on the CPU, or eagerly on a CUDA GPU (the peer of webgpu on a GPU). */
+  torchDevice: TorchDevice;
   /** The Python to run PyTorch with; `undefined` to look for one. */
   python: string | undefined;
   /** Run every workload in this process (set for the per-workload child processes). */
@@ -137,6 +144,7 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs {
       "no-handwritten": { type: "boolean", default: false },
       "no-torch": { type: "boolean", default: false },
       "torch-threads": { type: "string", default: "2" },
+      "torch-device": { type: "string", default: "cpu" },
       python: { type: "string" },
       "in-process": { type: "boolean", default: false },
     },
@@ -158,6 +166,12 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs {
       `Cannot run the benchmark as '--warmup' must be a non-negative integer: current value is ${values.warmup}`,
     );
   }
+  const torchDevice = values["torch-device"];
+  if (torchDevice !== "cpu" && torchDevice !== "cuda") {
+    throw new RangeError(
+      `Cannot run the benchmark as '--torch-device' must be cpu or cuda: current value is ${torchDevice}`,
+    );
+  }
   return {
     workloads,
     backend: values.backend === undefined ? undefined : toBackendName(values.backend, "--backend"),
@@ -172,6 +186,7 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs {
     handwritten: !values["no-handwritten"],
     torch: !values["no-torch"],
     torchThreads: positiveInt(values["torch-threads"], "--torch-threads")!,
+    torchDevice,
     python: values.python,
     inProcess: values["in-process"],
   };
@@ -230,6 +245,8 @@ export interface BenchResult {
   torchSamplesPerSec: number | null;
   /** PyTorch threads. */
   torchThreads: number | null;
+  /** Where PyTorch ran: "cpu" or the CUDA device's name; `null` when it did not run. */
+  torchDevice: string | null;
   /** Framework / PyTorch. */
   ratioTorch: number | null;
   /** Why PyTorch did not run, when it did not. */
@@ -346,6 +363,8 @@ function denseFor(info: BackendInfo): DenseMode {
 interface TorchLine {
   samplesPerSec: number;
   threads: number;
+  /** "cpu", or the CUDA device's name. */
+  device: string;
 }
 
 let pythonFound: string | null | undefined;
@@ -382,6 +401,7 @@ async function runTorch(
   if (py === null) return `no python3 with torch (python3 -c "import torch" failed)`;
   const script = new URL("./torch_reference.py", import.meta.url).pathname;
   const flags = ["--workload", name, "--threads", String(args.torchThreads)];
+  flags.push("--device", args.torchDevice);
   flags.push("--windows", String(args.windows));
   if (args.steps !== undefined) flags.push("--steps", String(args.steps));
   if (args.warmup !== undefined) flags.push("--warmup", String(args.warmup));
@@ -488,6 +508,7 @@ export async function benchWorkload(
     overheadPct: h === null || fp === null ? null : round1(100 * (1 - fp.median / h.median)),
     torchSamplesPerSec: torchRate,
     torchThreads: torch !== null && typeof torch !== "string" ? torch.threads : null,
+    torchDevice: torch !== null && typeof torch !== "string" ? torch.device : null,
     ratioTorch: torchRate === null ? null : Math.round(1000 * f.median / torchRate) / 1000,
     torchNote: typeof torch === "string" ? torch : args.torch ? null : "--no-torch",
     leakedTensors: leaked,
@@ -513,7 +534,7 @@ export async function benchWorkload(
  *   workload: "B", backend: "cpu", native: null, threads: 1, samplesPerSec: 100, gflops: 0.4,
  *   peakRssMB: 200, unit: "train samples/s", batch: 128, params: 853840, rates: [100],
  *   lastValues: [540], pairedSamplesPerSec: null, pairedRates: null, handwrittenSamplesPerSec: null, handwrittenRates: null, overheadPct: null,
- *   torchSamplesPerSec: null, torchThreads: null, ratioTorch: null, torchNote: "--no-torch",
+ *   torchSamplesPerSec: null, torchThreads: null, torchDevice: null, ratioTorch: null, torchNote: "--no-torch",
  *   leakedTensors: 0, gpuWork: null, warmup: 1, steps: 1, windows: 1, load1: null, ts: "",
  * }));
  * ```
@@ -531,7 +552,9 @@ export function formatResult(r: BenchResult): string {
   }
   parts.push(
     r.torchSamplesPerSec !== null
-      ? `torch (${r.torchThreads} threads) ${n(r.torchSamplesPerSec)}, ratio ${r.ratioTorch}x`
+      ? `torch (${r.torchDevice === "cpu" ? `${r.torchThreads} threads` : r.torchDevice}) ${
+        n(r.torchSamplesPerSec)
+      }, ratio ${r.ratioTorch}x`
       : `torch: ${r.torchNote}`,
   );
   if (r.gpuWork !== null) {

@@ -39,6 +39,12 @@ Deno.test("parseBenchArgs() rejects unknown workloads, backends, flags and bad c
     /'--windows' must be a positive integer: current value is 0/,
   );
   assert.throws(() => parseBenchArgs(["--native", "maybe"]), /'--native' must be on or off/);
+  assert.equal(parseBenchArgs([]).torchDevice, "cpu");
+  assert.equal(parseBenchArgs(["--torch-device", "cuda"]).torchDevice, "cuda");
+  assert.throws(
+    () => parseBenchArgs(["--torch-device", "gpu"]),
+    /'--torch-device' must be cpu or cuda/,
+  );
   assert.throws(() => parseBenchArgs(["--fast"]), TypeError);
 });
 

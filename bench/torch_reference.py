@@ -11,9 +11,13 @@ The same definitions as bench/workloads.ts and /work/shared/bench/README.md:
 Timing: warm-up steps, then windows of steps; every step ends with .item() (a host read, like
 `await loss.data()` in tfjs); the run reports the median window.
 
+On --device cuda the same eager code runs on the GPU (every step still ends with .item(), which
+waits for the GPU); the threads then only drive the Python side.
+
 Usage (Debian's python3-torch with libopenblas0-openmp; the pyenv python3 has no torch):
   /usr/bin/python3 bench/torch_reference.py --workload A --threads 2
   /usr/bin/python3 bench/torch_reference.py --workload all --json-file results.jsonl
+  python3 bench/torch_reference.py --workload all --device cuda
 Prints one JSON line per workload:
   {"workload": "A", "impl": "torch", "threads": 2, "samplesPerSec": ...}
 """
@@ -79,26 +83,26 @@ class VAE(nn.Module):
         return (rec + kl).mean()
 
 
-def schedule():
+def schedule(device):
     """sqrt(abar_t), sqrt(1 - abar_t) of the linear beta schedule, computed in float64."""
     betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
     abar = torch.cumprod(1 - betas, 0)
-    return abar.sqrt().float(), (1 - abar).sqrt().float()
+    return abar.sqrt().float().to(device), (1 - abar).sqrt().float().to(device)
 
 
-def build(workload):
+def build(workload, device="cpu"):
     """Returns (step, items per step, GFLOP per step, parameter count, unit)."""
-    sqrt_abar, sqrt_1m = schedule()
+    sqrt_abar, sqrt_1m = schedule(device)
     if workload in ("A", "C"):
         train = workload == "A"
         batch = TRAIN_BATCH if train else EVAL_BATCH
-        net = EpsMLP() if train else EpsMLP().eval()
-        x0 = torch.rand(batch, D) * 2 - 1
+        net = (EpsMLP() if train else EpsMLP().eval()).to(device)
+        x0 = torch.rand(batch, D, device=device) * 2 - 1
         opt = torch.optim.Adam(net.parameters(), lr=2e-4) if train else None
 
         def step():
-            t = torch.randint(0, T, (batch,))
-            eps = torch.randn(batch, D)
+            t = torch.randint(0, T, (batch,), device=device)
+            eps = torch.randn(batch, D, device=device)
             xt = sqrt_abar[t][:, None] * x0 + sqrt_1m[t][:, None] * eps
             if not train:
                 with torch.no_grad():
@@ -114,8 +118,8 @@ def build(workload):
         unit = "train samples/s" if train else "forward samples/s"
     elif workload == "B":
         batch = TRAIN_BATCH
-        net = VAE()
-        x = (torch.rand(batch, D) > 0.5).float()
+        net = VAE().to(device)
+        x = (torch.rand(batch, D, device=device) > 0.5).float()
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
 
         def step():
@@ -135,8 +139,8 @@ def build(workload):
 DEFAULT_STEPS = {"A": (5, 40), "B": (10, 150), "C": (3, 15)}  # (warm-up, steps per window)
 
 
-def run(workload, threads, windows, steps, warmup):
-    step, items, gflop, params, unit = build(workload)
+def run(workload, threads, windows, steps, warmup, device="cpu"):
+    step, items, gflop, params, unit = build(workload, device)
     dw, ds = DEFAULT_STEPS[workload]
     warmup = dw if warmup is None else warmup
     steps = ds if steps is None else steps
@@ -155,6 +159,7 @@ def run(workload, threads, windows, steps, warmup):
         "workload": workload,
         "impl": "torch",
         "threads": torch.get_num_threads(),
+        "device": device if device == "cpu" else torch.cuda.get_device_name(device),
         "samplesPerSec": round(med, 1),
         "min": round(min(rates)),
         "max": round(max(rates)),
@@ -182,12 +187,17 @@ def main():
     p.add_argument("--warmup", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json-file", default=None, help="also append the JSON lines to this file")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where torch runs")
     a = p.parse_args()
+    if a.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(
+            "Cannot run on --device cuda as torch.cuda.is_available() is False: "
+            f"this torch {torch.__version__} sees no CUDA GPU; use --device cpu")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     names = ["A", "B", "C"] if a.workload.lower() == "all" else [a.workload.upper()]
     for name in names:
-        line = json.dumps(run(name, a.threads, a.windows, a.steps, a.warmup))
+        line = json.dumps(run(name, a.threads, a.windows, a.steps, a.warmup, a.device))
         print(line, flush=True)
         if a.json_file:
             with open(a.json_file, "a") as f:
