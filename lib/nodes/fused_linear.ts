@@ -13,6 +13,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor2D } from "../types.ts";
+import { webgpuColumnSum } from "../backend/webgpu_column_sum.ts";
 
 const KERNEL = "_FusedMatMul";
 
@@ -40,7 +41,7 @@ if (tf.getGradient(KERNEL) == null) {
       return {
         a: () => tf.matMul(g, b, false, true), // [1, B, in]
         b: () => tf.matMul(a, g, true, false), // [1, in, out]
-        bias: () => tf.sum(g, [0, 1]), // [out]
+        bias: () => webgpuColumnSum(g) ?? tf.sum(g, [0, 1]), // [out]; one dispatch on webgpu
       };
     },
   });
