@@ -119,7 +119,8 @@ function pipelineFor(device: GPUDevice, code: string): GPUComputePipeline {
 /**
  * Records `kernel` over `dispatch`'s tensors into tfjs-webgpu's open compute pass, writing the
  * `write` tensors in place. Returns `false`, touching nothing, when the backend is not webgpu,
- * when a tensor is not float32, or when a written tensor shares its buffer with another tensor.
+ * when a tensor is empty or not float32, or when a written tensor shares its buffer with another
+ * tensor.
  *
  * The kernel binds, in group 0, the written tensors, then the read ones (each
  * `array<f32>`, bound to exactly its size, so `arrayLength` is the tensor's size), then, when
@@ -154,6 +155,8 @@ export function dispatchInPlace(kernel: string, dispatch: InPlaceDispatch): bool
   const be = internals();
   if (be === null) return false;
   const all = [...dispatch.write, ...dispatch.read];
+  // An empty storage binding is invalid in WebGPU; tfjs ops handle empty tensors.
+  if (all.some((t) => t.size === 0)) return false;
   for (const t of all) {
     const data = be.tensorMap.get(t.dataId);
     if (data === undefined || data.dtype !== "float32" || t.dtype !== "float32") return false;
@@ -164,7 +167,6 @@ export function dispatchInPlace(kernel: string, dispatch: InPlaceDispatch): bool
   for (const t of all) be.uploadToGPU(t.dataId);
   const buffers = all.map((t) => be.tensorMap.get(t.dataId)!.resource);
   if (!buffers.every((b) => b instanceof GPUBuffer)) return false;
-  if (dispatch.n === 0) return true;
 
   const pipeline = pipelineFor(be.device, kernel);
   const entries: GPUBindGroupEntry[] = all.map((t, i) => ({

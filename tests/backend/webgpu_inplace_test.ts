@@ -28,6 +28,7 @@ for (const backend of ["webgpu", "wasm"]) {
       `FusedAdamOptimizer differs from tfjs's by ${out.fusedError}`,
     );
     assert.equal(out.fusedKeptBuffer, true, "FusedAdamOptimizer updates in place");
+    assert.equal(out.emptyOk, true, "empty tensors fall back to tfjs ops");
     assert.ok(out.emaError <= 1e-6, `the EMA differs from the ops formula by ${out.emaError}`);
     assert.equal(out.emaKeptBuffer, true, "the EMA shadow keeps its buffer");
     assert.deepEqual(out.bigEma, [2, 2, 2], "every element of a 16.8 M-element EMA is updated");

@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, readArray, toBackendName } from "../../lib/backend/mod.ts";
 import { FusedAdamOptimizer } from "../../lib/backend/native_adam.ts";
 import { Adam } from "../../lib/train/adam.ts";
+import { webgpuColumnSum } from "../../lib/backend/webgpu_column_sum.ts";
 import { Ema } from "../../lib/train/ema.ts";
 
 /** The worker's output line. */
@@ -29,6 +30,8 @@ export interface InPlaceOutput {
   /** `FusedAdamOptimizer` against `tf.train.adam` (3 minimize steps), and whether it kept buffers. */
   fusedError: number;
   fusedKeptBuffer: boolean;
+  /** Adam and the EMA over an empty variable run (by tfjs ops); an empty column sum declines. */
+  emptyOk: boolean;
   /** Largest relative EMA error after 3 updates, and whether the shadow kept its buffer. */
   emaError: number;
   emaKeptBuffer: boolean;
@@ -149,6 +152,18 @@ const emaError = maxRelError(await readArray(ema.shadows[0]!), await readArray(e
 const emaKeptBuffer = ema.shadows[0]!.dataId === shadowId;
 expected.dispose();
 
+// Empty tensors take the tfjs-ops path (an empty storage binding is invalid in WebGPU).
+const empty = tf.tidy(() => tf.variable(tf.zeros([0, 3])));
+const adamEmpty = new Adam([empty], { lr: 0.1 }), emaEmpty = new Ema([empty], 0.9);
+tf.tidy(() => adamEmpty.apply([tf.zeros([0, 3])]));
+emaEmpty.update();
+const noRows = tf.zeros([0, 3]);
+const emptySum = webgpuColumnSum(noRows); // null: tf.sum handles it
+const emptyOk = (await readArray(empty)).length === 0 && emptySum === null;
+noRows.dispose();
+adamEmpty.dispose();
+emaEmpty.dispose();
+
 // More invocations than one dispatch dimension holds (65535 workgroups of 256).
 const bigN = 65535 * 256 + 1000;
 const bigW = tf.tidy(() => tf.variable(tf.ones([bigN])));
@@ -160,7 +175,7 @@ bigEmaState.update();
 const big = await readArray(bigEmaState.shadows[0]!);
 const bigEma = [big[0]!, big[bigN >> 1]!, big[bigN - 1]!];
 
-tf.dispose([...fast, ...slow, source, shared, cached, weights, bigW, target, xFused, xTfjs]);
+tf.dispose([...fast, ...slow, source, shared, cached, weights, bigW, target, xFused, xTfjs, empty]);
 for (const o of [adamFast, adamSlow, adamShared, adamCached, ema, bigEmaState]) o.dispose();
 fusedOpt.dispose();
 tfjsOpt.dispose();
@@ -173,6 +188,7 @@ const out: InPlaceOutput = {
   readAfterCachedRead,
   fusedError,
   fusedKeptBuffer,
+  emptyOk,
   emaError,
   emaKeptBuffer,
   bigEma,
