@@ -7,7 +7,15 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { defineLoss, defineNode, type Node } from "../graph/node.ts";
-import { activate, type Activation, dense, denseParams, timestepEmbedding } from "./layers.ts";
+import {
+  activate,
+  type Activation,
+  dense,
+  denseAddingTime,
+  denseParams,
+  sharedTimestep,
+  timestepEmbedding,
+} from "./layers.ts";
 
 /**
  * Softmax cross-entropy −log softmax(logits)[y], per example `[B]` (nats).
@@ -72,9 +80,9 @@ export function noisyClassifier(
       return { ...p, ...denseParams("out_", H, K) };
     },
     fn: ({ xt, t }, { params }) => {
-      const temb = dense(timestepEmbedding(t, E), params, "te_"); // [B, H]
-      let h = activate(tf.add(dense(xt, params, "in_"), temb), act);
-      for (let i = 1; i < L; i++) h = activate(tf.add(dense(h, params, `h${i}_`), temb), act);
+      const temb = dense(timestepEmbedding(sharedTimestep(t), E), params, "te_"); // [B or 1, H]
+      let h = activate(denseAddingTime(xt, params, "in_", temb), act);
+      for (let i = 1; i < L; i++) h = activate(denseAddingTime(h, params, `h${i}_`, temb), act);
       return { logits: dense(h, params, "out_") }; // [B, K]
     },
   });

@@ -20,7 +20,15 @@ import {
   UniformSampler,
   type VarType,
 } from "../diffusion/mod.ts";
-import { activate, type Activation, dense, denseParams, timestepEmbedding } from "./layers.ts";
+import {
+  activate,
+  type Activation,
+  dense,
+  denseAddingTime,
+  denseParams,
+  sharedTimestep,
+  timestepEmbedding,
+} from "./layers.ts";
 import type { Tensor } from "../types.ts";
 
 /** A diffusion process as JSON: what a node's config (and so work sharing) records. */
@@ -206,16 +214,17 @@ export function epsMlp(options: EpsMlpOptions): Node<"xt" | "t", "y", "out"> {
     },
     outputDims: ({ dim }) => ({ O: learnSigma ? 2 * dim("D") : dim("D") }),
     fn: ({ xt, t, y }, { params }) => {
+      // One t for the whole batch (exact NLL, sampling): embed it once, [1, H], into the biases.
       let temb = dense(
-        activate(dense(timestepEmbedding(t, E), params, "te0_"), act),
+        activate(dense(timestepEmbedding(sharedTimestep(t), E), params, "te0_"), act),
         params,
         "te1_",
-      ); // [B, H]
+      ); // [B or 1, H]
       if (classes > 0 && y !== undefined) {
         temb = tf.add(temb, tf.gather(params.classEmb!, tf.cast(y, "int32"))); // [B, H]
       }
-      let h = activate(tf.add(dense(xt, params, "in_"), temb), act); // [B, H]
-      for (let i = 1; i < L; i++) h = activate(tf.add(dense(h, params, `h${i}_`), temb), act);
+      let h = activate(denseAddingTime(xt, params, "in_", temb), act); // [B, H]
+      for (let i = 1; i < L; i++) h = activate(denseAddingTime(h, params, `h${i}_`, temb), act);
       return { out: dense(h, params, "out_") }; // [B, D or 2D]
     },
   });

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ParamSpec } from "../graph/node.ts";
 import { fusedLinear } from "./fused_linear.ts";
 import { webgpuSilu } from "../backend/webgpu_silu.ts";
+import { hostValues } from "../backend/read.ts";
 import type { Tensor, Tensor4D, Variable } from "../types.ts";
 
 /** A nonlinearity. */
@@ -87,11 +88,14 @@ export function denseParams(
 }
 
 /**
- * Applies the dense layer named by `prefix`: x·W + b.
+ * Applies the dense layer named by `prefix`: x·W + b, or x·W + (b + shift) with a `shift` shared by
+ * every row (one kernel either way: the bias seeds the product).
  *
  * @param x Input `[B, in]`.
  * @param params The node's parameters.
  * @param prefix Name prefix used in {@linkcode denseParams}.
+ * @param shift An `[out]` or `[1, out]` tensor added to the bias, e.g. a time embedding that all
+ * rows share (see {@linkcode sharedTimestep}).
  * @returns `[B, out]`.
  *
  * @example Apply a layer
@@ -106,6 +110,7 @@ export function dense(
   x: Tensor,
   params: Readonly<Record<string, Variable>>,
   prefix: string,
+  shift?: Tensor,
 ): Tensor {
   const W = params[`${prefix}W`], b = params[`${prefix}b`];
   if (W === undefined || b === undefined) {
@@ -114,7 +119,66 @@ export function dense(
     );
   }
   // One kernel with the bias inside, and lazy gradients (see fused_linear.ts).
-  return fusedLinear(x, W, b); // [B, out]
+  if (shift === undefined) return fusedLinear(x, W, b); // [B, out]
+  return tf.tidy(() => fusedLinear(x, W, tf.add(b, tf.reshape(shift, b.shape)))); // [B, out]
+}
+
+/**
+ * Adds a time embedding to a dense layer's output: x·W + b + temb. A `temb` of one row (all rows
+ * share the timestep, see {@linkcode sharedTimestep}) goes into the layer's bias, so no `[B, out]`
+ * add runs; a `[B, out]` one is added after the layer.
+ *
+ * @param x Input `[B, in]`.
+ * @param params The node's parameters.
+ * @param prefix Name prefix used in {@linkcode denseParams}.
+ * @param temb `[B, out]` or `[1, out]`.
+ * @returns `[B, out]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { denseAddingTime } from "./layers.ts";
+ * const p = { l_W: tf.variable(tf.ones([3, 2])), l_b: tf.variable(tf.zeros([2])) };
+ * denseAddingTime(tf.ones([4, 3]), p, "l_", tf.ones([1, 2])).shape; // [4, 2]
+ * ```
+ */
+export function denseAddingTime(
+  x: Tensor,
+  params: Readonly<Record<string, Variable>>,
+  prefix: string,
+  temb: Tensor,
+): Tensor {
+  return temb.shape[0] === 1
+    ? dense(x, params, prefix, temb)
+    : tf.add(dense(x, params, prefix), temb);
+}
+
+/**
+ * The timesteps to embed: `t` itself, or its first entry `[1]` when every row holds the same
+ * timestep and the values can be read without waiting (cpu, wasm: {@linkcode hostValues}). The
+ * exact-NLL loop and the samplers call the network with one t for the whole batch; the time
+ * embedding (in the ε-MLP two dense layers over `[B, H]`, a quarter of its multiply-adds) is then
+ * computed once and broadcast. Values and gradients are those of the full embedding, up to float
+ * rounding order.
+ *
+ * @param t Timesteps `[B]`.
+ * @returns `t`, or `[1]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { sharedTimestep } from "./layers.ts";
+ * sharedTimestep(tf.fill([8], 7, "int32")).shape; // [1]
+ * sharedTimestep(tf.tensor1d([3, 7], "int32")).shape; // [2]
+ * ```
+ */
+export function sharedTimestep(t: Tensor): Tensor {
+  if (t.rank !== 1 || t.size < 2) return t;
+  const values = hostValues(t);
+  if (values === null) return t;
+  const first = values[0];
+  for (let i = 1; i < values.length; i++) if (values[i] !== first) return t;
+  return tf.slice(t, [0], [1]);
 }
 
 /**
