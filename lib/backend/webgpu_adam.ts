@@ -8,7 +8,7 @@
  */
 
 import type { AdamStep, AdamTensors } from "./native_adam.ts";
-import { dispatchInPlace, FLAT_INDEX, WORKGROUP_SIZE } from "./webgpu_inplace.ts";
+import { dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
 
 const ADAM_WGSL = `
 @group(0) @binding(0) var<storage, read_write> w: array<f32>;
@@ -19,11 +19,7 @@ const ADAM_WGSL = `
 struct Hyper { decay: vec4<f32>, step: vec4<f32> }
 @group(0) @binding(4) var<uniform> hp: Hyper;
 
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = ${FLAT_INDEX};
-  if (i >= arrayLength(&w)) { return; }
+${kernelEntry("w")}
   let gi = g[i];
   let mi = hp.decay.x * m[i] + hp.decay.y * gi;
   let vi = hp.decay.z * v[i] + hp.decay.w * gi * gi;

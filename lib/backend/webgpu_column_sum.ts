@@ -10,18 +10,14 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "../types.ts";
-import { dispatchToNew, FLAT_INDEX, WORKGROUP_SIZE } from "./webgpu_inplace.ts";
+import { dispatchToNew, kernelEntry } from "./webgpu_inplace.ts";
 
 const COLUMN_SUM_WGSL = `
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>) {
-  let j = ${FLAT_INDEX};
+${kernelEntry("y", "j")}
   let n = arrayLength(&y);
-  if (j >= n) { return; }
   let rows = arrayLength(&x) / n;
   var acc = 0.0;
   for (var r = 0u; r < rows; r++) { acc += x[r * n + j]; }

@@ -7,7 +7,7 @@
  */
 
 import type { Tensor } from "../types.ts";
-import { dispatchInPlace, FLAT_INDEX, WORKGROUP_SIZE } from "./webgpu_inplace.ts";
+import { dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
 
 const EMA_WGSL = `
 @group(0) @binding(0) var<storage, read_write> s: array<f32>;
@@ -15,11 +15,7 @@ const EMA_WGSL = `
 struct Factors { k: vec4<f32> } // (d, 1 - d, unused, unused)
 @group(0) @binding(2) var<uniform> f: Factors;
 
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = ${FLAT_INDEX};
-  if (i >= arrayLength(&s)) { return; }
+${kernelEntry("s")}
   s[i] = s[i] * f.k.x + w[i] * f.k.y;
 }
 `;

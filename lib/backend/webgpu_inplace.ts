@@ -64,13 +64,33 @@ export const WORKGROUP_SIZE = 256;
 /** The most workgroups along one dispatch dimension (WebGPU's guaranteed minimum limit). */
 const MAX_GROUPS_PER_DIM = 65535;
 
+/** The flat invocation index (large sizes are dispatched over two dimensions). */
+const FLAT_INDEX = `gid.x + gid.y * groups.x * ${WORKGROUP_SIZE}u`;
+
 /**
- * The index expression to use in a kernel run by {@linkcode dispatchInPlace}: the kernel's entry
- * point must be `fn main(@builtin(global_invocation_id) gid: vec3<u32>,
- * @builtin(num_workgroups) groups: vec3<u32>)`; this maps it to a flat `i` (large sizes are
- * dispatched over two dimensions).
+ * The opening of a kernel's entry point for {@linkcode dispatchInPlace}: `fn main` with the
+ * workgroup size, `let <index>` bound to the flat invocation index, and an early return past the
+ * end of `array`. The caller writes the body and the closing brace.
+ *
+ * @param array The binding whose length bounds the index.
+ * @param index The index's name.
+ * @returns WGSL source.
+ *
+ * @example
+ * ```ts
+ * import { kernelEntry } from "./webgpu_inplace.ts";
+ * const body = `${kernelEntry("x")}\n  x[i] = 2.0 * x[i];\n}`;
+ * console.log(body.includes("fn main")); // true
+ * ```
  */
-export const FLAT_INDEX = `gid.x + gid.y * groups.x * ${WORKGROUP_SIZE}u`;
+export function kernelEntry(array: string, index = "i"): string {
+  return `
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>) {
+  let ${index} = ${FLAT_INDEX};
+  if (${index} >= arrayLength(&${array})) { return; }`;
+}
 
 /** tfjs-webgpu's backend object with the fields this module needs, or `null`. */
 function internals(): WebGpuInternals | null {
@@ -127,26 +147,22 @@ function pipelineFor(device: GPUDevice, code: string): GPUComputePipeline {
  * `uniforms` is not empty, one uniform struct of `vec4<f32>` fields holding them (each group
  * padded to 4).
  *
- * @param kernel WGSL source with entry point `main` and workgroup size {@linkcode WORKGROUP_SIZE};
- * index with {@linkcode FLAT_INDEX}.
+ * @param kernel WGSL source whose entry point opens with {@linkcode kernelEntry}.
  * @param dispatch Tensors, uniforms and size.
  * @returns Whether the dispatch was recorded.
  *
  * @example Double a variable in place (on webgpu; elsewhere nothing happens)
  * ```ts ignore
  * import * as tf from "@tensorflow/tfjs";
- * import { dispatchInPlace, FLAT_INDEX, WORKGROUP_SIZE } from "./webgpu_inplace.ts";
+ * import { dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
  *
  * const x = tf.variable(tf.ones([10]));
  * const kernel = `
  *   @group(0) @binding(0) var<storage, read_write> x: array<f32>;
  *   struct U { k: vec4<f32> }
  *   @group(0) @binding(1) var<uniform> u: U;
- *   @compute @workgroup_size(${WORKGROUP_SIZE})
- *   fn main(@builtin(global_invocation_id) gid: vec3<u32>,
- *           @builtin(num_workgroups) groups: vec3<u32>) {
- *     let i = ${FLAT_INDEX};
- *     if (i < arrayLength(&x)) { x[i] = x[i] * u.k.x; }
+ *   ${kernelEntry("x")}
+ *     x[i] = x[i] * u.k.x;
  *   }`;
  * dispatchInPlace(kernel, { write: [x], read: [], uniforms: [[2]], n: x.size });
  * ```

@@ -9,20 +9,13 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "../types.ts";
-import { dispatchToNew, FLAT_INDEX, WORKGROUP_SIZE } from "./webgpu_inplace.ts";
-
-const HEADER = `
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = ${FLAT_INDEX};
-  if (i >= arrayLength(&y)) { return; }`;
+import { dispatchToNew, kernelEntry } from "./webgpu_inplace.ts";
 
 /** y = x σ(x). */
 const FORWARD = `
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-${HEADER}
+${kernelEntry("y")}
   let xi = x[i];
   y[i] = xi / (1.0 + exp(-xi));
 }`;
@@ -32,7 +25,7 @@ const BACKWARD = `
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
-${HEADER}
+${kernelEntry("y")}
   let xi = x[i];
   let s = 1.0 / (1.0 + exp(-xi));
   y[i] = dy[i] * s * (1.0 + xi * (1.0 - s));

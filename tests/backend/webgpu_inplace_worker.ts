@@ -9,6 +9,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, readArray, toBackendName } from "../../lib/backend/mod.ts";
+import { seeded } from "../_seeded.ts";
 import { FusedAdamOptimizer } from "../../lib/backend/native_adam.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { webgpuColumnSum } from "../../lib/backend/webgpu_column_sum.ts";
@@ -40,20 +41,6 @@ export interface InPlaceOutput {
   leakedTensors: number;
 }
 
-/** mulberry32 in [-1, 1). */
-function uniform(seed: number, n: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
 function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
@@ -71,7 +58,7 @@ const before = tf.memory().numTensors;
 
 // Sizes: tiny, not a multiple of the workgroup, and a matrix.
 const shapes = [[3], [1000], [300, 257]];
-const init = shapes.map((s, k) => uniform(10 + k, s.reduce((a, b) => a * b, 1)));
+const init = shapes.map((s, k) => seeded(s.reduce((a, b) => a * b, 1), 10 + k));
 const make = () =>
   shapes.map((s, k) => tf.tidy(() => tf.variable(tf.add(tf.tensor(init[k]!, s), 0))));
 const fast = make(), slow = make();
@@ -82,7 +69,7 @@ for (let step = 0; step < 5; step++) {
   const ids = [...fast, ...adamFast.m, ...adamFast.v].map((t) => t.dataId);
   const slowIds = slow.map((t) => t.dataId);
   tf.tidy(() => {
-    const grads = shapes.map((s, k) => tf.tensor(uniform(100 * step + k, init[k]!.length), s));
+    const grads = shapes.map((s, k) => tf.tensor(seeded(init[k]!.length, 100 * step + k), s));
     adamFast.apply(grads);
     adamSlow.apply(grads);
   });
@@ -139,7 +126,7 @@ let expected = tf.mul(ema.shadows[0]!, 1); // a copy: clone() would share the sh
 const shadowId = ema.shadows[0]!.dataId;
 for (let step = 0; step < 3; step++) {
   const moved = tf.tidy(() =>
-    tf.add(weights, tf.tensor(uniform(500 + step, init[2]!.length), shapes[2]))
+    tf.add(weights, tf.tensor(seeded(init[2]!.length, 500 + step), shapes[2]))
   );
   weights.assign(moved);
   moved.dispose();
