@@ -38,10 +38,11 @@
  * - `laptop` (the default; 2 CPU cores): ε-MLP 784 → 512 × 3, T = 1000, 5,000 steps of 128 at
  *   Adam 1e-3 per diffusion row; 200 test images and 64 judged samples; VAEs 3,000 steps with
  *   IWAE-1000; toy rows 3,000 steps, 1,000 test points. Measured on 2026-12-03 (2 vCPUs, Zen 5,
- *   wasm + native BLAS, idle machine; `deno task nll-table`): 14 min 49 s in all. Per diffusion
- *   row, training 79–82 s for L_simple (~16 ms a step), 109–114 s for L_hybrid, 2.1 min for L_vlb,
- *   and 12–14 s for the NLL (200 images × 1,000 steps) and the judged samples; VAE rows about a
- *   minute each plus 15 s of IWAE-1000; toy rows 16–29 s of training and about 10 s of NLL.
+ *   wasm + native BLAS, idle machine; `deno task nll-table`): 11 min 21 s in all (14 min 49 s
+ *   that morning: this VM's speed drifts by 10-20%). Per diffusion row, training 63–64 s for
+ *   L_simple (~13 ms a step), 90–95 s for L_hybrid and L_vlb, and 8–10 s for the NLL (200 images
+ *   × 1,000 steps) and the judged samples; VAE rows 46–51 s each plus 12–13 s of IWAE-1000; toy
+ *   rows 12–17 s of training and about 6 s of NLL.
  * - `full` (a GPU; not measured here): ε-MLP 784 → 1024 × 3 (the reference workload, 4.9 M
  *   parameters), 100K steps, EMA 0.9999, all 2,000 test images, 500 judged samples, T = 1000
  *   and T = 4000 rows, 3 seeds; VAEs 50K steps with IWAE-5000. Arithmetic: 30 diffusion
