@@ -59,7 +59,7 @@ export interface InPlaceDispatch {
 }
 
 /** Invocations per workgroup of the kernels run by {@linkcode dispatchInPlace}. */
-export const WORKGROUP_SIZE = 256;
+const WORKGROUP_SIZE = 256;
 
 /** The most workgroups along one dispatch dimension (WebGPU's guaranteed minimum limit). */
 const MAX_GROUPS_PER_DIM = 65535;
@@ -112,11 +112,6 @@ function internals(): WebGpuInternals | null {
     return null;
   }
   return be as WebGpuInternals;
-}
-
-/** Whether the active backend is tfjs-webgpu with the internals in-place dispatches use. */
-export function canDispatchInPlace(): boolean {
-  return internals() !== null;
 }
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();

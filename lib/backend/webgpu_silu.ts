@@ -35,7 +35,7 @@ const siluGrad = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
   const [input, save] = args as [Tensor, tf.GradSaveFunc];
   save([input]);
   const value = dispatchToNew(FORWARD, input.shape, [input]) ??
-    tf.mul(input, tf.sigmoid(input)); // not reached: callers check first
+    tf.mul(input, tf.sigmoid(input)); // an empty x (dispatchToNew declines it)
   return {
     value,
     gradFunc: (dy: Tensor, saved: Tensor[]) => {

@@ -409,7 +409,11 @@ export class GaussianDiffusion {
           // (tanh CDFs, logs) is needed at 1 step in T of an NLL evaluation, by 1 row in T in
           // training. The output is the same either way.
           const tv = hostValues(t);
-          const zeros = tv === null ? null : Array.from(tv).filter((v) => v === 0).length;
+          let zeros: number | null = null;
+          if (tv !== null) {
+            zeros = 0;
+            for (let i = 0; i < tv.length; i++) if (tv[i] === 0) zeros++;
+          }
           const b = t.shape[0]!;
           const output = (zeros === 0
             ? kl()

@@ -16,7 +16,6 @@ import * as tf from "@tensorflow/tfjs";
 import { adamInPlace, type AdamStep } from "../backend/native_adam.ts";
 import { activeHeap, type TensorHeap } from "../backend/native_heap.ts";
 import { webgpuAdamInPlace } from "../backend/webgpu_adam.ts";
-import { canDispatchInPlace } from "../backend/webgpu_inplace.ts";
 import type { Tensor, Variable } from "../types.ts";
 
 /**
@@ -126,7 +125,6 @@ export class Adam {
     }
     this.t++;
     const heap = this.#heap();
-    const gpu = this.update !== "ops" && canDispatchInPlace();
     const hp: AdamStep = {
       lr: this.lr,
       beta1: this.beta1,
@@ -139,7 +137,7 @@ export class Adam {
       const w = this.#vars[i]!, m = this.m[i]!, v = this.v[i]!, g = grads[i]!;
       const done = heap !== null
         ? adamInPlace(heap, { w, m, v, g }, hp)
-        : gpu && webgpuAdamInPlace({ w, m, v, g }, hp);
+        : this.update !== "ops" && webgpuAdamInPlace({ w, m, v, g }, hp); // false off webgpu
       if (!done) rest.push(i);
     }
     if (rest.length > 0) this.#withOps(grads, rest);

@@ -9,7 +9,6 @@ import * as tf from "@tensorflow/tfjs";
 import { activeHeap } from "../backend/native_heap.ts";
 import { emaInPlace } from "../backend/native_ema.ts";
 import { webgpuEmaInPlace } from "../backend/webgpu_ema.ts";
-import { canDispatchInPlace } from "../backend/webgpu_inplace.ts";
 import type { Variable } from "../types.ts";
 
 /** EMA shadows of a list of variables. */
@@ -53,12 +52,11 @@ export class Ema {
     // On wasm, one in-place SIMD pass per shadow (native_ema.ts; the same float32 results); on
     // webgpu, one in-place dispatch per shadow (webgpu_ema.ts).
     const heap = activeHeap();
-    const gpu = heap === null && canDispatchInPlace();
     tf.tidy(() => {
       for (let i = 0; i < this.#vars.length; i++) {
         const s = this.shadows[i]!, w = this.#vars[i]!;
         if (heap !== null && emaInPlace(heap, s, w, this.decay)) continue;
-        if (gpu && webgpuEmaInPlace(s, w, this.decay)) continue;
+        if (heap === null && webgpuEmaInPlace(s, w, this.decay)) continue; // false off webgpu
         s.assign(tf.add(tf.mul(s, this.decay), tf.mul(w, 1 - this.decay)));
       }
     });
