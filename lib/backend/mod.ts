@@ -22,7 +22,8 @@
  *   (`webgpu_inplace.ts`): Adam and the weight EMA in place, one dispatch per variable
  *   (`webgpu_adam.ts`, `webgpu_ema.ts`), SiLU forward and backward (`webgpu_silu.ts`) and the bias
  *   gradient (`webgpu_column_sum.ts`) in one dispatch each, cutting a training step's dispatches
- *   to about a third.
+ *   to about a third; a compiled training step goes to the GPU queue in one submission
+ *   (`webgpu_submit.ts`).
  *
  * @example Pick the backend from the command line, then read a loss
  * ```ts

@@ -20,8 +20,8 @@
 
 import * as tf from "@tensorflow/tfjs";
 
-/** The parts of tfjs-webgpu 4.22's `WebGPUBackend` that an in-place dispatch uses. */
-interface WebGpuInternals {
+/** The parts of tfjs-webgpu 4.22's `WebGPUBackend` that elbo's own GPU work uses. */
+export interface WebGpuInternals {
   device: GPUDevice;
   makeTensorInfo(shape: number[], dtype: "float32"): tf.TensorInfo;
   tensorMap: { get(dataId: object): TensorData | undefined };
@@ -92,8 +92,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
   if (${index} >= arrayLength(&${array})) { return; }`;
 }
 
-/** tfjs-webgpu's backend object with the fields this module needs, or `null`. */
-function internals(): WebGpuInternals | null {
+/**
+ * tfjs-webgpu's backend object with the fields elbo uses, or `null` when the active backend is not
+ * webgpu or is not the 4.22 one.
+ *
+ * @returns The backend, typed, or `null`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { webgpuInternals } from "./webgpu_inplace.ts";
+ *
+ * await tf.setBackend("cpu");
+ * console.log(webgpuInternals()); // null
+ * ```
+ */
+export function webgpuInternals(): WebGpuInternals | null {
   if (tf.getBackend() !== "webgpu") return null;
   const be = tf.backend() as unknown as Partial<WebGpuInternals>;
   const fns = [
@@ -163,7 +177,7 @@ function pipelineFor(device: GPUDevice, code: string): GPUComputePipeline {
  * ```
  */
 export function dispatchInPlace(kernel: string, dispatch: InPlaceDispatch): boolean {
-  const be = internals();
+  const be = webgpuInternals();
   if (be === null) return false;
   const all = [...dispatch.write, ...dispatch.read];
   // An empty storage binding is invalid in WebGPU; tfjs ops handle empty tensors.
@@ -235,7 +249,7 @@ export function dispatchToNew(
   read: readonly tf.Tensor[],
   uniforms: readonly (readonly number[])[] = [],
 ): tf.Tensor | null {
-  const be = internals();
+  const be = webgpuInternals();
   if (be === null) return null;
   const out = tf.engine().makeTensorFromTensorInfo(be.makeTensorInfo([...shape], "float32"));
   if (dispatchInPlace(kernel, { write: [out], read, uniforms, n: out.size })) return out;

@@ -12,6 +12,7 @@ import type { NodeContext, ParamInit, ParamSpec } from "./node.ts";
 import { deriveSeed } from "../data/random.ts";
 import { RandomStream } from "./rng.ts";
 import { Adam } from "../train/adam.ts";
+import { inOneSubmission } from "../backend/webgpu_submit.ts";
 import type { Scalar, Tensor, Variable } from "../types.ts";
 
 /** Optimiser settings. Adam is the only optimiser so far; the union leaves room for more. */
@@ -280,7 +281,8 @@ export class Compiled<R extends string = string> {
   }
 
   /**
-   * One training step: forward, loss, gradients and the optimiser update in one `tf.tidy`.
+   * One training step: forward, loss, gradients and the optimiser update in one `tf.tidy`; on
+   * webgpu its GPU work goes to the queue in one submission at the end (`inOneSubmission`).
    *
    * @param feeds Graph inputs (the batch).
    * @param step The step number (keys the random streams).
@@ -295,10 +297,13 @@ export class Compiled<R extends string = string> {
     if (this.#trainable.length === 0) {
       throw new TypeError("Cannot train as the graph has no trainable parameters");
     }
+    return inOneSubmission(() => this.#step(feeds, step, options.keep ?? []));
+  }
+
+  #step(feeds: Partial<Record<R, Tensor>>, step: number, keep: readonly R[]): StepResult {
     return tf.tidy(() => {
       let terms: Record<string, Scalar> = {};
       let kept: Record<string, Tensor> = {};
-      const keep = options.keep ?? [];
       const { value, grads } = tf.variableGrads(() => {
         const r = this.losses(feeds, { training: true, step, extra: keep });
         // variableGrads disposes everything but its result: keep what the caller reads.

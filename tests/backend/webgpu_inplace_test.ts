@@ -36,6 +36,12 @@ for (const backend of ["webgpu", "wasm"]) {
   });
 }
 
+Deno.test("on webgpu the work recorded in inOneSubmission goes to the queue in one submission", async () => {
+  const { submissions } = await run("webgpu");
+  // 41 dispatches: tfjs-webgpu submits every 15 (2 while recording), inOneSubmission once.
+  assert.deepEqual(submissions, { plain: 2, inOne: 1, values: [41, 41], batchAfter: 15 });
+});
+
 Deno.test("on cpu the default update runs tfjs ops (data() returns the tensor's own array)", async () => {
   const out = await run("cpu");
   assert.equal(out.adamKeptBuffers, false);

@@ -14,6 +14,7 @@ import { FusedAdamOptimizer } from "../../lib/backend/native_adam.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { webgpuColumnSum } from "../../lib/backend/webgpu_column_sum.ts";
 import { Ema } from "../../lib/train/ema.ts";
+import { inOneSubmission } from "../../lib/backend/webgpu_submit.ts";
 
 /** The worker's output line. */
 export interface InPlaceOutput {
@@ -38,6 +39,11 @@ export interface InPlaceOutput {
   emaKeptBuffer: boolean;
   /** An EMA over more than 65535 workgroups (a two-dimensional dispatch): first, middle, last. */
   bigEma: number[];
+  /**
+   * webgpu only (else `null`): queue submissions while 40 adds are recorded plainly and inside
+   * `inOneSubmission`, their values, and tfjs's submit batch size afterwards.
+   */
+  submissions: { plain: number; inOne: number; values: number[]; batchAfter: number } | null;
   leakedTensors: number;
 }
 
@@ -162,6 +168,41 @@ bigEmaState.update();
 const big = await readArray(bigEmaState.shadows[0]!);
 const bigEma = [big[0]!, big[bigN >> 1]!, big[bigN - 1]!];
 
+// One submission for the work recorded inside inOneSubmission; tfjs-webgpu's own batching outside.
+async function submitsWhile(record: () => tf.Tensor): Promise<[number, number]> {
+  const flush = tf.zeros([1]);
+  await readArray(flush); // submits whatever is pending
+  flush.dispose();
+  const queue = GPUQueue.prototype, { submit } = queue;
+  let submits = 0;
+  queue.submit = function (this: GPUQueue, ...args) {
+    submits++;
+    return submit.apply(this, args);
+  };
+  let y: tf.Tensor;
+  try {
+    y = record();
+  } finally {
+    queue.submit = submit;
+  }
+  const value = (await readArray(y))[4095]!;
+  y.dispose();
+  return [submits, value];
+}
+const fortyAdds = () =>
+  tf.tidy(() => {
+    let x = tf.ones([4096]);
+    for (let k = 0; k < 40; k++) x = tf.add(x, 1);
+    return x;
+  });
+let submissions: InPlaceOutput["submissions"] = null;
+if (info.name === "webgpu") {
+  const [plain, plainValue] = await submitsWhile(fortyAdds);
+  const [inOne, inOneValue] = await submitsWhile(() => inOneSubmission(fortyAdds));
+  const batchAfter = tf.env().getNumber("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE");
+  submissions = { plain, inOne, values: [plainValue, inOneValue], batchAfter };
+}
+
 tf.dispose([...fast, ...slow, source, shared, cached, weights, bigW, target, xFused, xTfjs, empty]);
 for (const o of [adamFast, adamSlow, adamShared, adamCached, ema, bigEmaState]) o.dispose();
 fusedOpt.dispose();
@@ -179,6 +220,7 @@ const out: InPlaceOutput = {
   emaError,
   emaKeptBuffer,
   bigEma,
+  submissions,
   leakedTensors: tf.memory().numTensors - before,
 };
 console.log(JSON.stringify(out));
