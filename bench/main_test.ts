@@ -116,3 +116,50 @@ Deno.test("on webgpu a step of A issues about 70 dispatches in one submission: A
   assert.ok(gpuWork.dispatches >= 64 && gpuWork.dispatches <= 80, JSON.stringify(gpuWork));
   assert.equal(gpuWork.submits, 1.5, JSON.stringify(gpuWork));
 });
+
+Deno.test("the bench bundles into one file that runs without node_modules (the GPU kit's bench.js)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "elbo-bundle-" });
+  try {
+    const deno = (args: string[], cwd: string) =>
+      new Deno.Command("deno", {
+        args,
+        cwd,
+        env: { ELBO_BACKEND: "" },
+        stdout: "piped",
+        stderr: "piped",
+      })
+        .output();
+    const root = new URL("..", import.meta.url).pathname;
+    const built = await deno(
+      ["bundle", "--quiet", "--platform", "deno", "-o", `${dir}/bench.js`, "bench/main.ts"],
+      root,
+    );
+    assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+    const ran = await deno([
+      "run",
+      "-A",
+      "bench.js",
+      ...[
+        "--backend",
+        "cpu",
+        "--native",
+        "off",
+        "--workload",
+        "C",
+        "--batch",
+        "4",
+        "--hidden",
+        "8",
+      ],
+      ...["--steps", "1", "--warmup", "0", "--windows", "1", "--no-torch", "--no-handwritten"],
+      "--json",
+    ], dir);
+    assert.equal(ran.code, 0, new TextDecoder().decode(ran.stderr));
+    const line = JSON.parse(new TextDecoder().decode(ran.stdout).trim().split("\n").at(-1)!);
+    assert.equal(line.workload, "C");
+    assert.equal(line.backend, "cpu");
+    assert.ok(line.samplesPerSec > 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
