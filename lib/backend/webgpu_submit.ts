@@ -6,7 +6,8 @@
  * dispatches) went out as 5 submissions. {@linkcode inOneSubmission} raises that batch size while
  * a step is recorded and submits once at its end: each `GPUQueue.submit` has a fixed cost on the
  * CPU (validation and resource tracking of the command buffer), and a step never waits for the GPU
- * in between, so splitting it buys no overlap that the next step's recording does not give.
+ * in between, so the GPU can run one step while the next is recorded. (Whether this is faster on
+ * a real GPU is not yet measured: see BENCHMARKS.md.)
  *
  * The cost: a buffer freed during the step is reused only after the submission (tfjs-webgpu
  * defers the release of buffers used by unsubmitted work), so a step holds its intermediates
