@@ -89,7 +89,7 @@ Deno.test("benchWorkload() runs two tiny windows of A, B and C and reports the J
   }
 });
 
-Deno.test("on webgpu a step of A issues about 70 dispatches in one submission: Adam one per variable, SiLU one each way", async () => {
+Deno.test("on webgpu a step of A issues about 60 dispatches in one submission: Adam in groups of variables, SiLU one each way", async () => {
   const out = await new Deno.Command("deno", {
     args: [
       "run",
@@ -110,10 +110,11 @@ Deno.test("on webgpu a step of A issues about 70 dispatches in one submission: A
   const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!;
   const { backend, gpuWork } = JSON.parse(line);
   assert.equal(backend, "webgpu");
-  // 46 tfjs kernels + 12 Adam + 8 SiLU + 6 bias-gradient dispatches (all tfjs ops: 246); one
+  // 46 tfjs kernels + 8 SiLU + 6 bias-gradient dispatches + Adam's 12 variables in 1 to 3
+  // dispatches (4 per dispatch on llvmpipe): 61 to 63 (all tfjs ops: 246); one
   // submission per step (inOneSubmission; tfjs alone: one per 15 dispatches), plus the final read
   // over the 2 counted steps.
-  assert.ok(gpuWork.dispatches >= 64 && gpuWork.dispatches <= 80, JSON.stringify(gpuWork));
+  assert.ok(gpuWork.dispatches >= 61 && gpuWork.dispatches <= 63, JSON.stringify(gpuWork));
   assert.equal(gpuWork.submits, 1.5, JSON.stringify(gpuWork));
 });
 

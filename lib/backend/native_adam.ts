@@ -127,7 +127,10 @@ export class FusedAdamOptimizer extends tf.Optimizer {
       if (grad === undefined || grad === null) continue;
       const done = heap !== null
         ? this.#inPlace(heap, value, moments, grad, step)
-        : webgpuAdamInPlace({ w: value, m: moments.m, v: moments.v, g: grad }, this.#step(step));
+        : webgpuAdamInPlace(
+          [{ w: value, m: moments.m, v: moments.v, g: grad }],
+          this.#step(step),
+        )[0]!;
       if (!done) this.#outOfPlace(value, moments, grad, step);
     }
     this.incrementIterations();

@@ -5,8 +5,8 @@
  *
  * Why: an update like Adam's, written with tfjs ops, is 13 kernels per variable, each with its own
  * dispatch, uniform buffer and output buffer (for workload A: 156 of the 246 dispatches of a
- * training step). A kernel that updates weights and moments where they live is one dispatch per
- * variable and allocates nothing. tfjs-webgpu's own programs (`runWebGPUProgram`) write one new
+ * training step). A kernel that updates weights and moments where they live is one dispatch for
+ * several variables and allocates nothing. tfjs-webgpu's own programs (`runWebGPUProgram`) write one new
  * output, so this module encodes the dispatch itself; it relies on fields of tfjs-webgpu 4.22's
  * `WebGPUBackend` (`device`, `tensorMap`, `commandEncoder`, `computePassEncoder`, …), checked at
  * run time: when they are not there the caller gets `false` and runs its tfjs-ops path.
@@ -70,9 +70,10 @@ const FLAT_INDEX = `gid.x + gid.y * groups.x * ${WORKGROUP_SIZE}u`;
 /**
  * The opening of a kernel's entry point for {@linkcode dispatchInPlace}: `fn main` with the
  * workgroup size, `let <index>` bound to the flat invocation index, and an early return past the
- * end of `array`. The caller writes the body and the closing brace.
+ * end of `array` (past their summed lengths for several, as when one dispatch covers several
+ * tensors one after another). The caller writes the body and the closing brace.
  *
- * @param array The binding whose length bounds the index.
+ * @param array The binding (or bindings) whose length bounds the index.
  * @param index The index's name.
  * @returns WGSL source.
  *
@@ -83,13 +84,15 @@ const FLAT_INDEX = `gid.x + gid.y * groups.x * ${WORKGROUP_SIZE}u`;
  * console.log(body.includes("fn main")); // true
  * ```
  */
-export function kernelEntry(array: string, index = "i"): string {
+export function kernelEntry(array: string | readonly string[], index = "i"): string {
+  const names = typeof array === "string" ? [array] : array;
+  const bound = names.map((a) => `arrayLength(&${a})`).join(" + ");
   return `
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>) {
   let ${index} = ${FLAT_INDEX};
-  if (${index} >= arrayLength(&${array})) { return; }`;
+  if (${index} >= ${bound}) { return; }`;
 }
 
 /**

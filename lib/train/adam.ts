@@ -4,7 +4,7 @@
  *
  * On the wasm backend each variable's update is one fused pass over its memory
  * (`lib/backend/native_adam.ts`: WebAssembly SIMD, weights and moments written in place), and on
- * webgpu one compute dispatch over its buffers (`lib/backend/webgpu_adam.ts`), instead of 13 tfjs
+ * webgpu compute dispatches over their buffers, several variables each (`lib/backend/webgpu_adam.ts`), instead of 13 tfjs
  * ops that each allocate a tensor the size of the variable; on cpu, and for any variable whose
  * memory another tensor shares, it runs the same update with tfjs ops. All paths keep the state
  * in the same variables (`m`, `v`, `t`), so checkpoints are the same.
@@ -132,14 +132,13 @@ export class Adam {
       epsilon: this.epsilon,
       step: this.t,
     };
-    const rest: number[] = [];
-    for (let i = 0; i < this.#vars.length; i++) {
-      const w = this.#vars[i]!, m = this.m[i]!, v = this.v[i]!, g = grads[i]!;
-      const done = heap !== null
-        ? adamInPlace(heap, { w, m, v, g }, hp)
-        : this.update !== "ops" && webgpuAdamInPlace({ w, m, v, g }, hp); // false off webgpu
-      if (!done) rest.push(i);
-    }
+    const all = this.#vars.map((w, i) => ({ w, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }));
+    const done = heap !== null
+      ? all.map((t) => adamInPlace(heap, t, hp))
+      : this.update !== "ops"
+      ? webgpuAdamInPlace(all, hp) // all false off webgpu
+      : all.map(() => false);
+    const rest = all.flatMap((_, i) => done[i] ? [] : [i]);
     if (rest.length > 0) this.#withOps(grads, rest);
   }
 

@@ -42,6 +42,12 @@ Deno.test("on webgpu the work recorded in inOneSubmission goes to the queue in o
   assert.deepEqual(submissions, { plain: 2, inOne: 1, values: [41, 41], batchAfter: 15 });
 });
 
+Deno.test("on webgpu one Adam dispatch updates as many variables as the storage-buffer limit allows", async () => {
+  const { adamGroups } = await run("webgpu");
+  assert.ok(adamGroups !== null && adamGroups.perDispatch >= 2, JSON.stringify(adamGroups));
+  assert.equal(adamGroups.dispatches, Math.ceil(6 / adamGroups.perDispatch));
+});
+
 Deno.test("on cpu the default update runs tfjs ops (data() returns the tensor's own array)", async () => {
   const out = await run("cpu");
   assert.equal(out.adamKeptBuffers, false);

@@ -44,6 +44,11 @@ export interface InPlaceOutput {
    * `inOneSubmission`, their values, and tfjs's submit batch size afterwards.
    */
   submissions: { plain: number; inOne: number; values: number[]; batchAfter: number } | null;
+  /**
+   * webgpu only (else `null`): dispatches of one `Adam.apply` over 6 variables, and the variables
+   * per dispatch that the device's storage-buffer limit allows (`min(16, limit / 4)`).
+   */
+  adamGroups: { dispatches: number; perDispatch: number } | null;
   leakedTensors: number;
 }
 
@@ -93,13 +98,18 @@ for (const [a, b] of pairs) {
   adamError = Math.max(adamError, maxRelError(await readArray(a!), await readArray(b!)));
 }
 
-// A weight whose buffer another tensor shares must not change that tensor.
+// A weight whose buffer another tensor shares must not change that tensor; the weight beside it
+// in the same Adam (the same webgpu dispatch group) is still updated, in place.
 const source = tf.tensor([1, 2, 3, 4]);
 const shared = tf.variable(source);
-const adamShared = new Adam([shared], { lr: 0.5 });
-tf.tidy(() => adamShared.apply([tf.ones([4])]));
+const beside = tf.tidy(() => tf.variable(tf.zeros([4])));
+const besideId = beside.dataId;
+const adamShared = new Adam([shared, beside], { lr: 0.5 });
+tf.tidy(() => adamShared.apply([tf.ones([4]), tf.ones([4])]));
 const sharedUntouched = (await readArray(source)).join() === "1,2,3,4" &&
-  (await readArray(shared))[0] !== 1;
+  (await readArray(shared))[0] !== 1 &&
+  (await readArray(beside)).every((x) => Math.abs(x + 0.5) < 1e-6) &&
+  (info.name === "cpu" || beside.dataId === besideId);
 
 // A read caches the values on the CPU (tfjs-webgpu); the next read must see the update.
 const cached = tf.tidy(() => tf.variable(tf.add(tf.zeros([512]), 1)));
@@ -196,14 +206,47 @@ const fortyAdds = () =>
     return x;
   });
 let submissions: InPlaceOutput["submissions"] = null;
+let adamGroups: InPlaceOutput["adamGroups"] = null;
 if (info.name === "webgpu") {
   const [plain, plainValue] = await submitsWhile(fortyAdds);
   const [inOne, inOneValue] = await submitsWhile(() => inOneSubmission(fortyAdds));
   const batchAfter = tf.env().getNumber("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE");
   submissions = { plain, inOne, values: [plainValue, inOneValue], batchAfter };
+  const six = tf.tidy(() => [1, 10, 100, 7, 300, 2].map((n) => tf.variable(tf.zeros([n]))));
+  const adamSix = new Adam(six, { lr: 0.1 });
+  const grads = six.map((v) => tf.onesLike(v));
+  const pass = GPUComputePassEncoder.prototype, { dispatchWorkgroups } = pass;
+  let dispatches = 0;
+  pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...args) {
+    dispatches++;
+    return dispatchWorkgroups.apply(this, args);
+  };
+  try {
+    adamSix.apply(grads);
+  } finally {
+    pass.dispatchWorkgroups = dispatchWorkgroups;
+  }
+  const limit = (tf.backend() as unknown as { device: GPUDevice }).device.limits
+    .maxStorageBuffersPerShaderStage;
+  adamGroups = { dispatches, perDispatch: Math.min(16, Math.floor(limit / 4)) };
+  tf.dispose([...six, ...grads]);
+  adamSix.dispose();
 }
 
-tf.dispose([...fast, ...slow, source, shared, cached, weights, bigW, target, xFused, xTfjs, empty]);
+tf.dispose([
+  ...fast,
+  ...slow,
+  source,
+  shared,
+  beside,
+  cached,
+  weights,
+  bigW,
+  target,
+  xFused,
+  xTfjs,
+  empty,
+]);
 for (const o of [adamFast, adamSlow, adamShared, adamCached, ema, bigEmaState]) o.dispose();
 fusedOpt.dispose();
 tfjsOpt.dispose();
@@ -221,6 +264,7 @@ const out: InPlaceOutput = {
   emaKeptBuffer,
   bigEma,
   submissions,
+  adamGroups,
   leakedTensors: tf.memory().numTensors - before,
 };
 console.log(JSON.stringify(out));
