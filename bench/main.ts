@@ -606,9 +606,22 @@ async function runChildren(args: BenchArgs, argv: readonly string[]): Promise<bo
   return true;
 }
 
-async function main(): Promise<void> {
-  const args = parseBenchArgs(Deno.args);
-  if (args.workloads.length > 1 && !args.inProcess && await runChildren(args, Deno.args)) return;
+/**
+ * Starts the backend that `args` ask for (`--backend`, `--threads`, `--native`) and prints its
+ * line and notes to stderr.
+ *
+ * @param args Parsed bench flags.
+ * @returns The active backend.
+ *
+ * @example
+ * ```ts
+ * import { parseBenchArgs, startBenchBackend } from "./main.ts";
+ *
+ * const info = await startBenchBackend(parseBenchArgs(["--backend", "cpu", "--native", "off"]));
+ * console.log(info.name); // cpu
+ * ```
+ */
+export async function startBenchBackend(args: BenchArgs): Promise<BackendInfo> {
   const info = await initBackend({
     ...(args.backend === undefined ? {} : { backend: args.backend }),
     ...(args.threads === undefined ? {} : { threads: args.threads }),
@@ -617,6 +630,13 @@ async function main(): Promise<void> {
   });
   console.error(formatBackendInfo(info));
   for (const line of info.notes) console.error(`  ${line}`);
+  return info;
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(Deno.args);
+  if (args.workloads.length > 1 && !args.inProcess && await runChildren(args, Deno.args)) return;
+  const info = await startBenchBackend(args);
   for (const w of args.workloads) {
     const r = await benchWorkload(w, info, args);
     console.log(args.json ? JSON.stringify(r) : formatResult(r));

@@ -20,9 +20,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { formatBackendInfo, initBackend } from "../lib/backend/mod.ts";
 import { makeFrameworkWorkload, type Workload } from "./framework.ts";
-import { parseBenchArgs } from "./main.ts";
+import { parseBenchArgs, startBenchBackend } from "./main.ts";
 import type { WorkloadName } from "./workloads.ts";
 
 /** One kernel name and input shapes: its time and calls per step. */
@@ -184,13 +183,7 @@ async function main(): Promise<void> {
     );
   }
   const args = parseBenchArgs(rest);
-  const info = await initBackend({
-    ...(args.backend === undefined ? {} : { backend: args.backend }),
-    ...(args.threads === undefined ? {} : { threads: args.threads }),
-    native: args.native,
-    quiet: true,
-  });
-  console.error(formatBackendInfo(info));
+  const info = await startBenchBackend(args);
   for (const name of args.workloads) {
     const work = makeFrameworkWorkload(name, {
       ...(args.batch === undefined ? {} : { batch: args.batch }),
