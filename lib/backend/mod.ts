@@ -19,8 +19,8 @@
  *   (`native_adam.ts`, `native_ema.ts`, SIMD loops assembled by `wasm_asm.ts`), and random streams
  *   draw Gaussian noise with {@linkcode GaussianStream} (`native_random.ts`).
  * - On webgpu, a few WGSL kernels go straight into tfjs-webgpu's command stream
- *   (`webgpu_inplace.ts`): Adam in place, several variables per dispatch (`webgpu_adam.ts`), the
- *   weight EMA in place, one dispatch per variable (`webgpu_ema.ts`), SiLU forward and backward (`webgpu_silu.ts`) and the bias
+ *   (`webgpu_inplace.ts`): Adam and the weight EMA in place, several variables per dispatch
+ *   (`webgpu_adam.ts`, `webgpu_ema.ts`), SiLU forward and backward (`webgpu_silu.ts`) and the bias
  *   gradient (`webgpu_column_sum.ts`) in one dispatch each, cutting a training step's dispatches
  *   to about a third; a compiled training step goes to the GPU queue in one submission
  *   (`webgpu_submit.ts`).

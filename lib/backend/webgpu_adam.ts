@@ -14,7 +14,7 @@
  */
 
 import type { AdamStep, AdamTensors } from "./native_adam.ts";
-import { dispatchInPlace, kernelEntry, webgpuInternals } from "./webgpu_inplace.ts";
+import { dispatchGrouped, dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
 
 /** The most variables one Adam dispatch updates. */
 export const MAX_ADAM_GROUP = 16;
@@ -52,16 +52,6 @@ ${kernelEntry(ws)}
   var e = i;${body.join("")}
 }
 `;
-}
-
-/** Variables per dispatch on the active webgpu device (0 when the backend is not webgpu). */
-function groupSize(): number {
-  const be = webgpuInternals();
-  if (be === null) return 0;
-  return Math.max(
-    1,
-    Math.min(MAX_ADAM_GROUP, Math.floor(be.device.limits.maxStorageBuffersPerShaderStage / 4)),
-  );
 }
 
 /** One dispatch over `group`; `false` (nothing done) where any of it cannot be written in place. */
@@ -104,16 +94,5 @@ function dispatchGroup(group: readonly AdamTensors[], hp: AdamStep): boolean {
  * ```
  */
 export function webgpuAdamInPlace(list: readonly AdamTensors[], hp: AdamStep): boolean[] {
-  const done = list.map(() => false);
-  const k = groupSize();
-  if (k === 0) return done;
-  for (let start = 0; start < list.length; start += k) {
-    const group = list.slice(start, start + k);
-    if (dispatchGroup(group, hp)) {
-      done.fill(true, start, start + group.length);
-    } else if (group.length > 1) { // find the variables that can be done alone
-      group.forEach((one, j) => done[start + j] = dispatchGroup([one], hp));
-    }
-  }
-  return done;
+  return dispatchGrouped(list, 4, MAX_ADAM_GROUP, (group) => dispatchGroup(group, hp));
 }

@@ -1,34 +1,61 @@
 /**
- * The weight EMA's update, s ← d·s + (1 − d)·w, on the webgpu backend as one in-place compute
- * dispatch per shadow (`webgpu_inplace.ts`) instead of three tfjs kernels that each allocate a
- * buffer the size of the variable.
+ * The weight EMA's update, s ← d·s + (1 − d)·w, on the webgpu backend as in-place compute
+ * dispatches (`webgpu_inplace.ts`), several shadows per dispatch (2 buffers each, as many as the
+ * device's `maxStorageBuffersPerShaderStage` allows, at most {@linkcode MAX_EMA_GROUP}), instead
+ * of three tfjs kernels per shadow that each allocate a buffer the size of the variable.
  *
  * @module
  */
 
 import type { Tensor } from "../types.ts";
-import { dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
+import { dispatchGrouped, dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
 
-const EMA_WGSL = `
-@group(0) @binding(0) var<storage, read_write> s: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
+/** The most shadows one EMA dispatch updates. */
+export const MAX_EMA_GROUP = 32;
+
+/** The kernel for `k` shadows: each invocation updates one element of one of them. */
+function emaKernel(k: number): string {
+  const decl: string[] = [], body: string[] = [];
+  for (let j = 0; j < k; j++) {
+    decl.push(
+      `@group(0) @binding(${j}) var<storage, read_write> s${j}: array<f32>;`,
+      `@group(0) @binding(${k + j}) var<storage, read> w${j}: array<f32>;`,
+    );
+    body.push(`
+  if (e < arrayLength(&s${j})) {
+    s${j}[e] = s${j}[e] * f.k.x + w${j}[e] * f.k.y;
+    return;
+  }
+  e = e - arrayLength(&s${j});`);
+  }
+  return `
+${decl.join("\n")}
 struct Factors { k: vec4<f32> } // (d, 1 - d, unused, unused)
-@group(0) @binding(2) var<uniform> f: Factors;
+@group(0) @binding(${2 * k}) var<uniform> f: Factors;
 
-${kernelEntry("s")}
-  s[i] = s[i] * f.k.x + w[i] * f.k.y;
+${kernelEntry(Array.from({ length: k }, (_, j) => `s${j}`))}
+  var e = i;${body.join("")}
 }
 `;
+}
+
+/** A shadow and the live weights it follows. */
+export interface EmaPair {
+  /** The EMA shadow (updated). */
+  shadow: Tensor;
+  /** The live weights (read). */
+  weights: Tensor;
+}
 
 /**
- * s ← d·s + (1 − d)·w in the shadow's own buffer on the webgpu backend. Returns `false`, touching
- * nothing, on other backends, for non-float32 tensors, sizes that differ, or a shadow that shares
- * its buffer with another tensor; the caller then uses tfjs ops.
+ * s ← d·s + (1 − d)·w in each shadow's own buffer on the webgpu backend, several shadows per
+ * dispatch. A pair that cannot be done in place (another backend; non-float32 or empty tensors;
+ * sizes that differ; a shadow that shares its buffer with another tensor) is left untouched and
+ * reported `false`: the caller uses tfjs ops for it.
  *
- * @param shadow The EMA shadow (updated).
- * @param weights The live weights (read).
+ * @param pairs Shadows and their weights.
  * @param decay d in [0, 1).
- * @returns Whether the update was recorded.
+ * @returns For each pair, whether its update was recorded.
  *
  * @example
  * ```ts
@@ -36,16 +63,22 @@ ${kernelEntry("s")}
  * import { webgpuEmaInPlace } from "./webgpu_ema.ts";
  *
  * await tf.setBackend("cpu");
- * const s = tf.variable(tf.zeros([4])), w = tf.ones([4]);
- * console.log(webgpuEmaInPlace(s, w, 0.9)); // false: not on webgpu
+ * const shadow = tf.variable(tf.zeros([4])), weights = tf.ones([4]);
+ * console.log(webgpuEmaInPlace([{ shadow, weights }], 0.9)); // [false]: not on webgpu
  * ```
  */
-export function webgpuEmaInPlace(shadow: Tensor, weights: Tensor, decay: number): boolean {
-  if (shadow.size !== weights.size) return false;
-  return dispatchInPlace(EMA_WGSL, {
-    write: [shadow],
-    read: [weights],
-    uniforms: [[decay, 1 - decay]],
-    n: shadow.size,
-  });
+export function webgpuEmaInPlace(pairs: readonly EmaPair[], decay: number): boolean[] {
+  return dispatchGrouped(
+    pairs,
+    2,
+    MAX_EMA_GROUP,
+    (group) =>
+      group.every(({ shadow, weights }) => shadow.size === weights.size) &&
+      dispatchInPlace(emaKernel(group.length), {
+        write: group.map(({ shadow }) => shadow),
+        read: group.map(({ weights }) => weights),
+        uniforms: [[decay, 1 - decay]],
+        n: group.reduce((sum, { shadow }) => sum + shadow.size, 0),
+      }),
+  );
 }

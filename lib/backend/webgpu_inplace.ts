@@ -259,3 +259,46 @@ export function dispatchToNew(
   out.dispose();
   return null;
 }
+
+/**
+ * Runs an in-place update over `items` in dispatches of as many items as the device's
+ * `maxStorageBuffersPerShaderStage` allows at `buffersPerItem` each (at most `maxPerDispatch`).
+ * Where a group's dispatch declines (see {@linkcode dispatchInPlace}), its items are tried one by
+ * one, so one item that must not be written in place does not hold back the others.
+ *
+ * @param items What to update, e.g. each variable's tensors.
+ * @param buffersPerItem Storage bindings one item needs.
+ * @param maxPerDispatch The most items in one dispatch.
+ * @param dispatchGroup Records one dispatch over a group; returns whether it did.
+ * @returns For each item, whether it was updated; all `false` off webgpu.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { dispatchGrouped } from "./webgpu_inplace.ts";
+ *
+ * await tf.setBackend("cpu");
+ * console.log(dispatchGrouped([1, 2, 3], 2, 16, () => true)); // [false, false, false]
+ * ```
+ */
+export function dispatchGrouped<T>(
+  items: readonly T[],
+  buffersPerItem: number,
+  maxPerDispatch: number,
+  dispatchGroup: (group: readonly T[]) => boolean,
+): boolean[] {
+  const done = items.map(() => false);
+  const be = webgpuInternals();
+  if (be === null) return done;
+  const limit = be.device.limits.maxStorageBuffersPerShaderStage;
+  const k = Math.max(1, Math.min(maxPerDispatch, Math.floor(limit / buffersPerItem)));
+  for (let start = 0; start < items.length; start += k) {
+    const group = items.slice(start, start + k);
+    if (dispatchGroup(group)) {
+      done.fill(true, start, start + group.length);
+    } else if (group.length > 1) {
+      group.forEach((one, j) => done[start + j] = dispatchGroup([one]));
+    }
+  }
+  return done;
+}

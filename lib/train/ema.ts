@@ -50,15 +50,16 @@ export class Ema {
    */
   update(): void {
     // On wasm, one in-place SIMD pass per shadow (native_ema.ts; the same float32 results); on
-    // webgpu, one in-place dispatch per shadow (webgpu_ema.ts).
+    // webgpu, in-place dispatches of several shadows each (webgpu_ema.ts).
     const heap = activeHeap();
+    const pairs = this.shadows.map((shadow, i) => ({ shadow, weights: this.#vars[i]! }));
+    const done = heap !== null
+      ? pairs.map(({ shadow, weights }) => emaInPlace(heap, shadow, weights, this.decay))
+      : webgpuEmaInPlace(pairs, this.decay); // all false off webgpu
     tf.tidy(() => {
-      for (let i = 0; i < this.#vars.length; i++) {
-        const s = this.shadows[i]!, w = this.#vars[i]!;
-        if (heap !== null && emaInPlace(heap, s, w, this.decay)) continue;
-        if (heap === null && webgpuEmaInPlace(s, w, this.decay)) continue; // false off webgpu
-        s.assign(tf.add(tf.mul(s, this.decay), tf.mul(w, 1 - this.decay)));
-      }
+      pairs.forEach(({ shadow: s, weights: w }, i) => {
+        if (!done[i]) s.assign(tf.add(tf.mul(s, this.decay), tf.mul(w, 1 - this.decay)));
+      });
     });
   }
 

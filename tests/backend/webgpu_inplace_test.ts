@@ -48,6 +48,13 @@ Deno.test("on webgpu one Adam dispatch updates as many variables as the storage-
   assert.equal(adamGroups.dispatches, Math.ceil(6 / adamGroups.perDispatch));
 });
 
+Deno.test("on webgpu one EMA dispatch updates several shadows, each to the right value", async () => {
+  const { emaGroups } = await run("webgpu");
+  assert.ok(emaGroups !== null && emaGroups.perDispatch >= 4, JSON.stringify(emaGroups));
+  assert.equal(emaGroups.dispatches, Math.ceil(6 / emaGroups.perDispatch));
+  assert.equal(emaGroups.valuesOk, true);
+});
+
 Deno.test("on cpu the default update runs tfjs ops (data() returns the tensor's own array)", async () => {
   const out = await run("cpu");
   assert.equal(out.adamKeptBuffers, false);

@@ -49,6 +49,9 @@ export interface InPlaceOutput {
    * per dispatch that the device's storage-buffer limit allows (`min(16, limit / 4)`).
    */
   adamGroups: { dispatches: number; perDispatch: number } | null;
+  /** The same for one `Ema.update` over those 6 variables (2 buffers each, at most 32), and
+   * whether every shadow holds the right value. */
+  emaGroups: { dispatches: number; perDispatch: number; valuesOk: boolean } | null;
   leakedTensors: number;
 }
 
@@ -207,6 +210,7 @@ const fortyAdds = () =>
   });
 let submissions: InPlaceOutput["submissions"] = null;
 let adamGroups: InPlaceOutput["adamGroups"] = null;
+let emaGroups: InPlaceOutput["emaGroups"] = null;
 if (info.name === "webgpu") {
   const [plain, plainValue] = await submitsWhile(fortyAdds);
   const [inOne, inOneValue] = await submitsWhile(() => inOneSubmission(fortyAdds));
@@ -215,22 +219,38 @@ if (info.name === "webgpu") {
   const six = tf.tidy(() => [1, 10, 100, 7, 300, 2].map((n) => tf.variable(tf.zeros([n]))));
   const adamSix = new Adam(six, { lr: 0.1 });
   const grads = six.map((v) => tf.onesLike(v));
-  const pass = GPUComputePassEncoder.prototype, { dispatchWorkgroups } = pass;
-  let dispatches = 0;
-  pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...args) {
-    dispatches++;
-    return dispatchWorkgroups.apply(this, args);
+  const emaSix = new Ema(six, 0.5); // shadows: the zeros
+  const dispatchesOf = (f: () => void): number => {
+    const pass = GPUComputePassEncoder.prototype, { dispatchWorkgroups } = pass;
+    let dispatches = 0;
+    pass.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...args) {
+      dispatches++;
+      return dispatchWorkgroups.apply(this, args);
+    };
+    try {
+      f();
+    } finally {
+      pass.dispatchWorkgroups = dispatchWorkgroups;
+    }
+    return dispatches;
   };
-  try {
-    adamSix.apply(grads);
-  } finally {
-    pass.dispatchWorkgroups = dispatchWorkgroups;
-  }
   const limit = (tf.backend() as unknown as { device: GPUDevice }).device.limits
     .maxStorageBuffersPerShaderStage;
-  adamGroups = { dispatches, perDispatch: Math.min(16, Math.floor(limit / 4)) };
+  const adamDispatches = dispatchesOf(() => adamSix.apply(grads));
+  adamGroups = { dispatches: adamDispatches, perDispatch: Math.min(16, Math.floor(limit / 4)) };
+  tf.tidy(() => six.forEach((v) => v.assign(tf.onesLike(v))));
+  await readArray(six[0]!);
+  const emaDispatches = dispatchesOf(() => emaSix.update());
+  let valuesOk = true;
+  for (const sh of emaSix.shadows) valuesOk &&= (await readArray(sh)).every((x) => x === 0.5);
+  emaGroups = {
+    dispatches: emaDispatches,
+    perDispatch: Math.min(32, Math.floor(limit / 2)),
+    valuesOk,
+  };
   tf.dispose([...six, ...grads]);
   adamSix.dispose();
+  emaSix.dispose();
 }
 
 tf.dispose([
@@ -265,6 +285,7 @@ const out: InPlaceOutput = {
   bigEma,
   submissions,
   adamGroups,
+  emaGroups,
   leakedTensors: tf.memory().numTensors - before,
 };
 console.log(JSON.stringify(out));
