@@ -14,12 +14,13 @@ cd "$(dirname "$0")/../.."
 kit=.gpu
 out=${OUT:-runs/gpu}
 mkdir -p "$out"
-exec > >(tee -a "$out/log.txt") 2>&1
 say() { echo "== $(date -u +%H:%M:%S) $*"; }
+
+measure() {
 
 if [ ! -f "$kit/deno.xz" ] || [ ! -f "$kit/bench.js" ]; then
   echo "Cannot run the GPU measurement as $kit/ is incomplete: run bench/gpu/prepare.sh first and name .gpu in carry"
-  exit 2
+  return 2
 fi
 if command -v nvidia-smi >/dev/null; then
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
@@ -73,7 +74,7 @@ done
 if ! hardware "$adapter"; then
   if [ "${ELBO_GPU_KIT_FALLBACK:-0}" != 1 ]; then
     say "Cannot measure webgpu as Deno found no hardware adapter (above): see ../shared/research/ecosystem.md §6"
-    exit 1
+    return 1
   fi
   say "no hardware adapter: going on with the software one (ELBO_GPU_KIT_FALLBACK=1)"
   unset DENO_WEBGPU_BACKEND VK_DRIVER_FILES VK_ICD_FILENAMES __EGL_VENDOR_LIBRARY_FILENAMES
@@ -93,3 +94,8 @@ for w in A C; do
     --steps 5 --top 25 >"$out/profile_$w.txt"
 done
 say "done"
+}
+
+# Everything also goes to log.txt; the pipeline (unlike `exec > >(tee …)`) waits for tee to finish.
+measure 2>&1 | tee -a "$out/log.txt"
+exit "${PIPESTATUS[0]}"
