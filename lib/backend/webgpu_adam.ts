@@ -14,14 +14,27 @@
  */
 
 import type { AdamStep, AdamTensors } from "./native_adam.ts";
-import { dispatchGrouped, dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
+import { dispatchGrouped, dispatchInPlace, segmentedEntry } from "./webgpu_inplace.ts";
 
 /** The most variables one Adam dispatch updates. */
 export const MAX_ADAM_GROUP = 16;
 
-/** The kernel for `k` variables: each invocation updates one element of one of them. */
+const kernels = new Map<number, string>();
+
+/** Adam on element `e` of variable j. */
+const adamUpdate = (j: number): string =>
+  `let gi = g${j}[e];
+    let mi = hp.decay.x * m${j}[e] + hp.decay.y * gi;
+    let vi = hp.decay.z * v${j}[e] + hp.decay.w * gi * gi;
+    m${j}[e] = mi;
+    v${j}[e] = vi;
+    w${j}[e] = w${j}[e] - (mi * hp.step.x) / (sqrt(vi * hp.step.y) + hp.step.z);`;
+
+/** The kernel for `k` variables (built once per k): each invocation updates one element. */
 function adamKernel(k: number): string {
-  const decl: string[] = [], body: string[] = [];
+  let code = kernels.get(k);
+  if (code !== undefined) return code;
+  const decl: string[] = [];
   for (let j = 0; j < k; j++) {
     decl.push(
       `@group(0) @binding(${3 * j}) var<storage, read_write> w${j}: array<f32>;`,
@@ -29,29 +42,18 @@ function adamKernel(k: number): string {
       `@group(0) @binding(${3 * j + 2}) var<storage, read_write> v${j}: array<f32>;`,
       `@group(0) @binding(${3 * k + j}) var<storage, read> g${j}: array<f32>;`,
     );
-    body.push(`
-  if (e < arrayLength(&w${j})) {
-    let gi = g${j}[e];
-    let mi = hp.decay.x * m${j}[e] + hp.decay.y * gi;
-    let vi = hp.decay.z * v${j}[e] + hp.decay.w * gi * gi;
-    m${j}[e] = mi;
-    v${j}[e] = vi;
-    w${j}[e] = w${j}[e] - (mi * hp.step.x) / (sqrt(vi * hp.step.y) + hp.step.z);
-    return;
-  }
-  e = e - arrayLength(&w${j});`);
   }
   const ws = Array.from({ length: k }, (_, j) => `w${j}`);
-  return `
+  code = `
 ${decl.join("\n")}
 // decay: (b1, 1 - b1, b2, 1 - b2); step: (lr / (1 - b1^t), 1 / (1 - b2^t), eps, unused)
 struct Hyper { decay: vec4<f32>, step: vec4<f32> }
 @group(0) @binding(${4 * k}) var<uniform> hp: Hyper;
 
-${kernelEntry(ws)}
-  var e = i;${body.join("")}
-}
+${segmentedEntry(ws, adamUpdate)}
 `;
+  kernels.set(k, code);
+  return code;
 }
 
 /** One dispatch over `group`; `false` (nothing done) where any of it cannot be written in place. */

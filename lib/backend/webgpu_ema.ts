@@ -8,35 +8,34 @@
  */
 
 import type { Tensor } from "../types.ts";
-import { dispatchGrouped, dispatchInPlace, kernelEntry } from "./webgpu_inplace.ts";
+import { dispatchGrouped, dispatchInPlace, segmentedEntry } from "./webgpu_inplace.ts";
 
 /** The most shadows one EMA dispatch updates. */
 export const MAX_EMA_GROUP = 32;
 
-/** The kernel for `k` shadows: each invocation updates one element of one of them. */
+const kernels = new Map<number, string>();
+
+/** The kernel for `k` shadows (built once per k): each invocation updates one element. */
 function emaKernel(k: number): string {
-  const decl: string[] = [], body: string[] = [];
+  let code = kernels.get(k);
+  if (code !== undefined) return code;
+  const decl: string[] = [];
   for (let j = 0; j < k; j++) {
     decl.push(
       `@group(0) @binding(${j}) var<storage, read_write> s${j}: array<f32>;`,
       `@group(0) @binding(${k + j}) var<storage, read> w${j}: array<f32>;`,
     );
-    body.push(`
-  if (e < arrayLength(&s${j})) {
-    s${j}[e] = s${j}[e] * f.k.x + w${j}[e] * f.k.y;
-    return;
   }
-  e = e - arrayLength(&s${j});`);
-  }
-  return `
+  const ss = Array.from({ length: k }, (_, j) => `s${j}`);
+  code = `
 ${decl.join("\n")}
 struct Factors { k: vec4<f32> } // (d, 1 - d, unused, unused)
 @group(0) @binding(${2 * k}) var<uniform> f: Factors;
 
-${kernelEntry(Array.from({ length: k }, (_, j) => `s${j}`))}
-  var e = i;${body.join("")}
-}
+${segmentedEntry(ss, (j) => `s${j}[e] = s${j}[e] * f.k.x + w${j}[e] * f.k.y;`)}
 `;
+  kernels.set(k, code);
+  return code;
 }
 
 /** A shadow and the live weights it follows. */

@@ -96,6 +96,34 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 
 /**
+ * The entry point of a kernel that covers several tensors one after another (one dispatch for
+ * several variables): invocation `i` finds the tensor its element falls in and runs `update(j)`
+ * for tensor j with `e`, the element's index in it. `arrays[j]` is tensor j's binding.
+ *
+ * @param arrays One binding per tensor, in dispatch order.
+ * @param update The WGSL statements for tensor j (they read and write element `e`).
+ * @returns WGSL source: the entry point, body and closing brace.
+ *
+ * @example
+ * ```ts
+ * import { segmentedEntry } from "./webgpu_inplace.ts";
+ * const code = segmentedEntry(["a", "b"], (j) => `${["a", "b"][j]}[e] = 0.0;`);
+ * console.log(code.includes("e = e - arrayLength(&a);")); // true
+ * ```
+ */
+export function segmentedEntry(arrays: readonly string[], update: (j: number) => string): string {
+  const chain = arrays.map((a, j) => `
+  if (e < arrayLength(&${a})) {
+    ${update(j)}
+    return;
+  }
+  e = e - arrayLength(&${a});`);
+  return `${kernelEntry(arrays)}
+  var e = i;${chain.join("")}
+}`;
+}
+
+/**
  * tfjs-webgpu's backend object with the fields elbo uses, or `null` when the active backend is not
  * webgpu or is not the 4.22 one.
  *

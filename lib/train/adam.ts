@@ -4,10 +4,11 @@
  *
  * On the wasm backend each variable's update is one fused pass over its memory
  * (`lib/backend/native_adam.ts`: WebAssembly SIMD, weights and moments written in place), and on
- * webgpu compute dispatches over their buffers, several variables each (`lib/backend/webgpu_adam.ts`), instead of 13 tfjs
- * ops that each allocate a tensor the size of the variable; on cpu, and for any variable whose
- * memory another tensor shares, it runs the same update with tfjs ops. All paths keep the state
- * in the same variables (`m`, `v`, `t`), so checkpoints are the same.
+ * webgpu compute dispatches over their buffers, several variables each
+ * (`lib/backend/webgpu_adam.ts`), instead of 13 tfjs ops that each allocate a tensor the size of
+ * the variable; on cpu, and for any variable whose memory another tensor shares, it runs the same
+ * update with tfjs ops. All paths keep the state in the same variables (`m`, `v`, `t`), so
+ * checkpoints are the same.
  *
  * @module
  */
@@ -133,11 +134,10 @@ export class Adam {
       step: this.t,
     };
     const all = this.#vars.map((w, i) => ({ w, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }));
-    const done = heap !== null
-      ? all.map((t) => adamInPlace(heap, t, hp))
-      : this.update !== "ops"
-      ? webgpuAdamInPlace(all, hp) // all false off webgpu
-      : all.map(() => false);
+    let done: boolean[];
+    if (heap !== null) done = all.map((t) => adamInPlace(heap, t, hp));
+    else if (this.update === "ops") done = all.map(() => false);
+    else done = webgpuAdamInPlace(all, hp); // all false off webgpu
     const rest = all.flatMap((_, i) => done[i] ? [] : [i]);
     if (rest.length > 0) this.#withOps(grads, rest);
   }
