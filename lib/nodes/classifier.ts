@@ -8,11 +8,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineLoss, defineNode, type Node } from "../graph/node.ts";
 import {
-  activate,
   type Activation,
   dense,
-  denseAddingTime,
   denseParams,
+  hiddenAddingTime,
   sharedTimestep,
   timestepEmbedding,
 } from "./layers.ts";
@@ -81,8 +80,7 @@ export function noisyClassifier(
     },
     fn: ({ xt, t }, { params }) => {
       const temb = dense(timestepEmbedding(sharedTimestep(t), E), params, "te_"); // [B or 1, H]
-      let h = activate(denseAddingTime(xt, params, "in_", temb), act);
-      for (let i = 1; i < L; i++) h = activate(denseAddingTime(h, params, `h${i}_`, temb), act);
+      const h = hiddenAddingTime(xt, params, L, temb, act); // [B, H]
       return { logits: dense(h, params, "out_") }; // [B, K]
     },
   });

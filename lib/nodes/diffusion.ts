@@ -24,8 +24,8 @@ import {
   activate,
   type Activation,
   dense,
-  denseAddingTime,
   denseParams,
+  hiddenAddingTime,
   sharedTimestep,
   timestepEmbedding,
 } from "./layers.ts";
@@ -223,8 +223,7 @@ export function epsMlp(options: EpsMlpOptions): Node<"xt" | "t", "y", "out"> {
       if (classes > 0 && y !== undefined) {
         temb = tf.add(temb, tf.gather(params.classEmb!, tf.cast(y, "int32"))); // [B, H]
       }
-      let h = activate(denseAddingTime(xt, params, "in_", temb), act); // [B, H]
-      for (let i = 1; i < L; i++) h = activate(denseAddingTime(h, params, `h${i}_`, temb), act);
+      const h = hiddenAddingTime(xt, params, L, temb, act); // [B, H]
       return { out: dense(h, params, "out_") }; // [B, D or 2D]
     },
   });

@@ -154,6 +154,40 @@ export function denseAddingTime(
 }
 
 /**
+ * The hidden layers of a time-conditioned MLP, named `in_`, `h1_`, …: h = act(x·W + b + temb),
+ * `layers` times, the time embedding added by {@linkcode denseAddingTime}.
+ *
+ * @param x Input `[B, in]`.
+ * @param params The node's parameters.
+ * @param layers How many hidden layers.
+ * @param temb `[B, H]` or `[1, H]`.
+ * @param act The nonlinearity.
+ * @returns The last hidden layer `[B, H]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { hiddenAddingTime } from "./layers.ts";
+ * const p = {
+ *   in_W: tf.variable(tf.ones([3, 2])), in_b: tf.variable(tf.zeros([2])),
+ *   h1_W: tf.variable(tf.ones([2, 2])), h1_b: tf.variable(tf.zeros([2])),
+ * };
+ * hiddenAddingTime(tf.ones([4, 3]), p, 2, tf.ones([1, 2]), "relu").shape; // [4, 2]
+ * ```
+ */
+export function hiddenAddingTime(
+  x: Tensor,
+  params: Readonly<Record<string, Variable>>,
+  layers: number,
+  temb: Tensor,
+  act: Activation,
+): Tensor {
+  let h = activate(denseAddingTime(x, params, "in_", temb), act);
+  for (let i = 1; i < layers; i++) h = activate(denseAddingTime(h, params, `h${i}_`, temb), act);
+  return h;
+}
+
+/**
  * The timesteps to embed: `t` itself, or its first entry `[1]` when every row holds the same
  * timestep and the values can be read without waiting (cpu, wasm: {@linkcode hostValues}). The
  * exact-NLL loop and the samplers call the network with one t for the whole batch; the time
